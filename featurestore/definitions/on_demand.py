@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
+import pyarrow as pa
 
 from featurestore._frozen import FrozenDict
 from featurestore.definitions._base import (
@@ -134,6 +135,45 @@ class OnDemandFeatureView:
             raise DefinitionError(msg)
         object.__setattr__(self, "udf", fn)
         return fn
+
+    def compute(self, inputs: pl.DataFrame) -> pl.DataFrame:
+        """Run the transformation on ``inputs`` (source features by feature name, request
+        fields by field name) and return exactly the schema's columns, cast to their types.
+        """
+        try:
+            out = self.transform()(inputs)
+        except Exception as exc:
+            msg = (
+                f"on-demand view {self.name!r}: {self.function} raised {type(exc).__name__}: {exc}"
+            )
+            raise DefinitionError(msg) from exc
+        if not isinstance(out, pl.DataFrame):
+            msg = (
+                f"on-demand view {self.name!r}: {self.function} returned "
+                f"{type(out).__name__}; it must return a polars DataFrame"
+            )
+            raise DefinitionError(msg)
+        missing = [f.name for f in self.schema if f.name not in out.columns]
+        if missing or out.height != inputs.height:
+            problem = (
+                f"lacks columns {missing}"
+                if missing
+                else f"has {out.height} rows, not {inputs.height}"
+            )
+            msg = f"on-demand view {self.name!r}: the frame returned by {self.function} {problem}"
+            raise DefinitionError(msg)
+        columns = []
+        for f in self.schema:
+            target = pl.from_arrow(pa.array([], f.dtype.to_arrow())).dtype  # type: ignore[union-attr]
+            try:
+                columns.append(out.get_column(f.name).cast(target))
+            except pl.exceptions.PolarsError as exc:
+                msg = (
+                    f"on-demand view {self.name!r}: column {f.name!r} is "
+                    f"{out.schema[f.name]}, which does not cast to {f.dtype} ({exc})"
+                )
+                raise DefinitionError(msg) from None
+        return pl.DataFrame(columns)
 
     def __getitem__(self, features: Sequence[str]) -> OnDemandFeatureView:
         names = (features,) if isinstance(features, str) else tuple(features)
