@@ -51,8 +51,11 @@ def load_definitions(repo_path: str | Path, config: RepoConfig) -> Definitions:
     root = str(repo)
     if root not in sys.path:
         sys.path.insert(0, root)
+    files = repo_python_files(repo)
+    for path in files:  # forget an earlier load: each file runs once per load
+        sys.modules.pop(module_name(repo, path), None)
     found: dict[str, tuple[Definition, str]] = {}
-    for path in repo_python_files(repo):
+    for path in files:
         name = module_name(repo, path)
         if not name:
             continue
@@ -76,7 +79,7 @@ def _import(name: str, path: Path, repo: Path) -> object:
     if name in sys.modules:
         existing = getattr(sys.modules[name], "__file__", None)
         if existing and Path(existing).resolve() == path.resolve():
-            return importlib.reload(sys.modules[name])
+            return sys.modules[name]  # already imported by another repo file in this load
         del sys.modules[name]
     try:
         return importlib.import_module(name)
