@@ -1,28 +1,43 @@
-VENV ?= .venv
-PY := $(VENV)/bin/python
+# Two commands get a fresh machine going: `make demo` and `make test`.
+# Each creates a local virtualenv (.venv) with the package and its dev tools first.
 
-.PHONY: venv demo test lint protos bench clean
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+LINT_PATHS := $(wildcard featurestore tests benchmarks feature_repo)
+
+.PHONY: help venv demo test lint typecheck pytest protos clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## create .venv with the package and dev tools (again when pyproject.toml changes)
 
-demo: venv ## generate data, plan, apply and list the example repo on the embedded defaults
-	$(VENV)/bin/featurestore version
-	bash scripts/demo.sh
+demo: venv ## generate data, then plan, apply and list the example repo on the embedded defaults
+	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
 
-test: venv ## lint, type-check and run the whole test suite
-	$(VENV)/bin/ruff check featurestore tests benchmarks feature_repo
-	$(VENV)/bin/ruff format --check featurestore tests benchmarks feature_repo
-	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -q
+test: lint typecheck pytest ## everything CI checks: lint, format, types, the whole test suite
 
-protos: venv ## regenerate featurestore/_proto from protos/
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+typecheck: venv ## mypy on the package and the example repo
+	$(BIN)/mypy
+	$(BIN)/mypy feature_repo
+
+pytest: venv ## the test suite (fails when no test runs); PYTEST_ARGS="-m 'not slow'" to narrow
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+protos: venv ## regenerate featurestore/_proto from protos/ (commit the result)
 	$(PY) -m featurestore._proto.generate
 
-clean:
+clean: ## remove the virtualenv, generated example data and caches
 	rm -rf $(VENV) feature_repo/data .pytest_cache .mypy_cache .ruff_cache
