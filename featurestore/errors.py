@@ -53,3 +53,7 @@ class OnlineStoreError(FeatureStoreError):
 
 class OnlineStoreUnavailableError(ConnectionError, OnlineStoreError):
     """The online store cannot be reached right now; retrying later may succeed."""
+
+
+class JobError(FeatureStoreError):
+    """A materialization job could not be planned or run (bad window, view busy, ...)."""

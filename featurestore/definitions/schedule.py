@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 
@@ -43,3 +43,38 @@ def is_valid(schedule: str) -> bool:
         return interval > timedelta(0)
     expr = cron_expression(schedule)
     return expr is not None and croniter.is_valid(expr)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``'15m'``, ``'6h'``, ``'1d'``, ``'30s'`` as a timedelta; None if not of that form."""
+    return every_interval(f"@every {text.strip()}")
+
+
+def latest_tick(schedule: str, now: datetime) -> datetime:
+    """The greatest fire time of ``schedule`` at or before ``now`` (UTC). ``@every N`` fires
+    at whole multiples of N since the Unix epoch, so every process agrees on the ticks."""
+    now = _utc(now)
+    interval = every_interval(schedule)
+    if interval is not None:
+        return _EPOCH + interval * ((now - _EPOCH) // interval)
+    expr = cron_expression(schedule) or schedule
+    tick: datetime = croniter(expr, now + timedelta(microseconds=1)).get_prev(datetime)
+    return tick.astimezone(UTC)
+
+
+def next_tick(schedule: str, after: datetime) -> datetime:
+    """The smallest fire time of ``schedule`` strictly after ``after`` (UTC)."""
+    after = _utc(after)
+    interval = every_interval(schedule)
+    if interval is not None:
+        return _EPOCH + interval * ((after - _EPOCH) // interval + 1)
+    expr = cron_expression(schedule) or schedule
+    tick: datetime = croniter(expr, after).get_next(datetime)
+    return tick.astimezone(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
