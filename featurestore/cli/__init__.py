@@ -55,4 +55,8 @@ def version() -> None:
 
 
 # Command groups, one module each.
-from featurestore.cli import repo_cmds  # noqa: E402, F401
+from featurestore.cli import (  # noqa: E402
+    online_cmds,  # noqa: F401
+    registry_cmds,  # noqa: F401
+    repo_cmds,  # noqa: F401
+)
