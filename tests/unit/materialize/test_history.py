@@ -1,0 +1,99 @@
+"""Job history: records round-trip through files, survive restarts, take concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sched_fakes import T0
+
+from featurestore.errors import NotFoundError, RegistryError
+from featurestore.materialize.history import JobHistory
+from featurestore.materialize.result import ViewMaterialization
+
+
+@pytest.fixture(params=["local", "memory"])  # a local directory, and an object-store-like URL
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "local":
+        return str(tmp_path / "jobs")
+    return f"memory://jobs-{uuid.uuid4().hex}"
+
+
+def test_a_job_round_trips_and_survives_a_restart(url: str) -> None:
+    history = JobHistory(url)
+    running = history.start("a", None, T0, "schedule", now=T0, attempt=2)
+    result = ViewMaterialization("a", T0 - timedelta(hours=1), T0, 42, 0.5)
+    done = history.finish(running, result, now=T0 + timedelta(seconds=3))
+    again = JobHistory(url)  # a new process reads the same files
+    assert again.get(done.id) == done
+    assert (done.status, done.rows_written, done.attempt) == ("succeeded", 42, 2)
+    assert done.start == T0 - timedelta(hours=1)  # the runner's actual window start
+    assert done.ended == T0 + timedelta(seconds=3) and done.error is None
+
+
+def test_failed_result_is_a_failed_job(url: str) -> None:
+    history = JobHistory(url)
+    job = history.start("a", T0, T0, "backfill", now=T0)
+    failed = history.finish(job, ViewMaterialization("a", T0, T0, 0, 0.1, error="boom"), now=T0)
+    assert (failed.status, failed.error) == ("failed", "boom")
+
+
+def test_list_filters_and_orders_newest_first(url: str) -> None:
+    history = JobHistory(url)
+    ok = ViewMaterialization("x", T0, T0, 1, 0.0)
+    ids = []
+    for i, (view, trigger) in enumerate([("a", "schedule"), ("b", "manual"), ("a", "backfill")]):
+        job = history.start(view, None, T0, trigger, now=T0 + timedelta(minutes=i))  # type: ignore[arg-type]
+        ids.append(job.id)
+        if view == "a":
+            history.finish(job, ok, now=T0)
+    assert [j.id for j in history.jobs()] == ids[::-1]
+    assert [j.id for j in history.jobs(view="a")] == [ids[2], ids[0]]
+    assert [j.id for j in history.jobs(status="running")] == [ids[1]]
+    assert [j.id for j in history.jobs(trigger="backfill")] == [ids[2]]
+    assert [j.id for j in history.jobs(limit=1)] == [ids[2]]
+    assert history.jobs(view="nope") == []
+    assert history.views() == ["a", "b"]
+
+
+def test_get_by_prefix_and_clear_errors(url: str) -> None:
+    history = JobHistory(url)
+    a = history.start("a", None, T0, "schedule", now=T0)
+    b = history.start("b", None, T0, "schedule", now=T0)
+    assert history.get(a.id[:-2]) == a  # a unique prefix (8+ characters)
+    with pytest.raises(NotFoundError, match="2 jobs have the id"):
+        history.get(a.id[:15])  # same start time: ambiguous
+    with pytest.raises(NotFoundError, match="no job has the id 'zzz'"):
+        history.get("zzz")
+    assert history.get(b.id).view == "b"
+
+
+def test_a_corrupt_record_is_named(tmp_path: Path) -> None:
+    history = JobHistory(str(tmp_path / "jobs"))
+    (tmp_path / "jobs" / "a").mkdir(parents=True)
+    (tmp_path / "jobs" / "a" / "20240101T000000000000-bad.json").write_text("{not json")
+    with pytest.raises(RegistryError, match=r"a/20240101T000000000000-bad\.json is not a job"):
+        history.jobs(view="a")
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    url = str(tmp_path / "jobs")
+
+    def write(view: str) -> None:
+        history = JobHistory(url)  # each writer its own instance, like separate processes
+        for _ in range(20):
+            job = history.start(view, None, T0, "schedule", now=T0)
+            history.finish(job, ViewMaterialization(view, T0, T0, 1, 0.0), now=T0)
+
+    threads = [threading.Thread(target=write, args=(v,)) for v in ("a", "a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    jobs = JobHistory(url).jobs()
+    assert len(jobs) == 80 and len({j.id for j in jobs}) == 80
+    assert {j.status for j in jobs} == {"succeeded"}
+    assert not list((tmp_path / "jobs").rglob("*.tmp"))
