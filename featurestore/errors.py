@@ -57,3 +57,11 @@ class OnlineStoreUnavailableError(ConnectionError, OnlineStoreError):
 
 class JobError(FeatureStoreError):
     """A materialization job could not be planned or run (bad window, view busy, ...)."""
+
+
+class ServerError(FeatureStoreError):
+    """A feature server refused or failed a call; ``code`` is the gRPC status name."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code

@@ -1,0 +1,274 @@
+"""``FeatureClient``: the feature server from Python, with the in-process API's shapes.
+
+>>> client = FeatureClient("localhost:6566", token="...")            # doctest: +SKIP
+>>> client.get_online_features(["driver_stats:conv_rate"], [{"driver_id": 1001}]).to_dict()
+...                                                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+import polars as pl
+import pyarrow as pa
+import pyarrow.flight as fl
+
+from featurestore._proto import serving_pb2 as pb
+from featurestore._proto import serving_pb2_grpc as pb_grpc
+from featurestore.definitions import FeatureService
+from featurestore.errors import OnlineStoreUnavailableError, RequestError, ServerError
+from featurestore.online.response import OnlineResponse
+from featurestore.serving import codec
+
+_PUSH_TARGETS = {
+    "online": pb.PUSH_TARGET_ONLINE,
+    "offline": pb.PUSH_TARGET_OFFLINE,
+    "online_and_offline": pb.PUSH_TARGET_ONLINE_AND_OFFLINE,
+}
+
+
+def _service_config(attempts: int) -> str:
+    """gRPC's own retry policy: UNAVAILABLE is retried with exponential backoff."""
+    policy = {
+        "maxAttempts": attempts,
+        "initialBackoff": "0.05s",
+        "maxBackoff": "2s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"],
+    }
+    return json.dumps(
+        {
+            "methodConfig": [
+                {"name": [{"service": "featurestore.v1.FeatureServing"}], "retryPolicy": policy}
+            ]
+        }
+    )
+
+
+class TrainingFrame:
+    """A training frame fetched over Arrow Flight."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    def to_arrow(self) -> pa.Table:
+        return self._table
+
+    def to_polars(self) -> pl.DataFrame:
+        frame = pl.from_arrow(self._table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def to_pandas(self) -> Any:
+        return self._table.to_pandas()
+
+    def __len__(self) -> int:
+        return self._table.num_rows
+
+
+class FeatureClient:
+    """A connection to ``featurestore serve`` at ``target`` ("host:port").
+
+    ``tls=True`` uses the system's roots, a path names a CA bundle; ``client_cert`` and
+    ``client_key`` add mTLS. ``timeout`` is each call's deadline in seconds; calls that
+    find the server or store UNAVAILABLE are retried up to ``retries`` times with backoff.
+    ``flight`` is the Flight endpoint ("host:port"), default the same host on port 6567.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        token: str | None = None,
+        tls: bool | str | Path = False,
+        client_cert: str | Path | None = None,
+        client_key: str | Path | None = None,
+        timeout: float = 5.0,
+        retries: int = 4,
+        flight: str | None = None,
+        max_message_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        options = [
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", _service_config(max(retries, 1) + 1)),
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ]
+        self._tls = tls
+        self._root = Path(tls).read_bytes() if isinstance(tls, (str, Path)) else None
+        self._cert = Path(client_cert).read_bytes() if client_cert else None
+        self._key = Path(client_key).read_bytes() if client_key else None
+        if tls:
+            creds = grpc.ssl_channel_credentials(self._root, self._key, self._cert)
+            self._channel = grpc.secure_channel(target, creds, options=options)
+        else:
+            self._channel = grpc.insecure_channel(target, options=options)
+        self._stub = pb_grpc.FeatureServingStub(self._channel)
+        host = target.rsplit(":", 1)[0]
+        self._flight_target = flight or f"{host}:6567"
+        self._flight: fl.FlightClient | None = None
+
+    # --- online ---------------------------------------------------------------------------
+
+    def get_online_features(
+        self,
+        features: Iterable[str] | FeatureService | str,
+        entity_rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]] | pa.Table,
+        *,
+        full_feature_names: bool = False,
+        timeout: float | None = None,
+    ) -> OnlineResponse:
+        """The latest values for entity rows, as ``FeatureStore.get_online_features``."""
+        request = pb.GetOnlineFeaturesRequest(full_feature_names=full_feature_names)
+        if isinstance(features, str):
+            request.feature_service = features
+        elif isinstance(features, FeatureService):
+            request.features.refs.extend(features.feature_refs)
+        else:
+            request.features.refs.extend(features)
+        table = _to_table(entity_rows, "entity_rows")
+        codec.encode_table(zip(table.column_names, table.columns, strict=True), request.entities)
+        reply = self._call(self._stub.GetOnlineFeatures, request, timeout)
+        return codec.response_from_proto(reply)
+
+    def push(
+        self, push_source: str, df: Any, to: str = "online", *, timeout: float | None = None
+    ) -> int:
+        """Write rows (Arrow, polars, pandas, dict of columns or list of rows) to a push
+        source's views; ``to`` is ``online``, ``offline`` or ``online_and_offline``."""
+        if to not in _PUSH_TARGETS:
+            msg = f"push target {to!r} is not one of {sorted(_PUSH_TARGETS)}"
+            raise RequestError(msg)
+        request = pb.PushRequest(push_source=push_source, to=_PUSH_TARGETS[to])
+        table = _to_table(df, "df")
+        codec.encode_table(zip(table.column_names, table.columns, strict=True), request.columns)
+        return int(self._call(self._stub.Push, request, timeout).rows)
+
+    # --- metadata -------------------------------------------------------------------------
+
+    def list_feature_views(self, *, timeout: float | None = None) -> pb.ListFeatureViewsResponse:
+        return self._call(self._stub.ListFeatureViews, pb.ListFeatureViewsRequest(), timeout)
+
+    def describe_feature_service(
+        self, name: str, *, timeout: float | None = None
+    ) -> pb.DescribeFeatureServiceResponse:
+        request = pb.DescribeFeatureServiceRequest(name=name)
+        return self._call(self._stub.DescribeFeatureService, request, timeout)
+
+    def server_info(self, *, timeout: float | None = None) -> pb.GetServerInfoResponse:
+        return self._call(self._stub.GetServerInfo, pb.GetServerInfoRequest(), timeout)
+
+    # --- training frames ------------------------------------------------------------------
+
+    def get_historical_features(
+        self,
+        entity_df: Any,
+        features: Iterable[str] | FeatureService | str,
+        *,
+        full_feature_names: bool = False,
+        filter_by_created_timestamp: bool = False,
+        timeout: float | None = None,
+    ) -> TrainingFrame:
+        """A point-in-time-correct training frame, streamed over Arrow Flight."""
+        command: dict[str, Any] = {
+            "full_feature_names": full_feature_names,
+            "filter_by_created_timestamp": filter_by_created_timestamp,
+        }
+        if isinstance(features, str):
+            command["feature_service"] = features
+        elif isinstance(features, FeatureService):
+            command["features"] = list(features.feature_refs)
+        else:
+            command["features"] = list(features)
+        entities = _to_table(entity_df, "entity_df")
+        descriptor = fl.FlightDescriptor.for_command(json.dumps(command).encode())
+        headers = [(k.encode(), v.encode()) for k, v in self._metadata]
+        options = fl.FlightCallOptions(headers=headers, timeout=timeout)
+        try:
+            writer, reader = self._flight_client().do_exchange(descriptor, options)
+            with writer:
+                writer.begin(entities.schema)
+                writer.write_table(entities)
+                writer.done_writing()
+                table = reader.read_all()
+        except pa.ArrowInvalid as exc:
+            raise RequestError(_flight_message(exc)) from None
+        except fl.FlightUnavailableError as exc:
+            raise OnlineStoreUnavailableError(_flight_message(exc)) from None
+        except fl.FlightUnauthenticatedError as exc:
+            raise ServerError("UNAUTHENTICATED", _flight_message(exc)) from None
+        except fl.FlightError as exc:
+            raise ServerError(type(exc).__name__, _flight_message(exc)) from None
+        return TrainingFrame(table)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._channel.close()
+        if self._flight is not None:
+            self._flight.close()
+
+    def __enter__(self) -> FeatureClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _flight_client(self) -> fl.FlightClient:
+        if self._flight is None:
+            scheme = "grpc+tls" if self._tls else "grpc"
+            kwargs: dict[str, Any] = {}
+            if self._root is not None:
+                kwargs["tls_root_certs"] = self._root
+            if self._cert is not None:
+                kwargs["cert_chain"] = self._cert
+                kwargs["private_key"] = self._key
+            self._flight = fl.FlightClient(f"{scheme}://{self._flight_target}", **kwargs)
+        return self._flight
+
+    def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
+        try:
+            return method(
+                request,
+                timeout=self.timeout if timeout is None else timeout,
+                metadata=self._metadata,
+            )
+        except grpc.RpcError as exc:
+            code, details = exc.code(), exc.details() or ""
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise RequestError(details) from None
+            if code == grpc.StatusCode.UNAVAILABLE:
+                msg = f"{self.target}: {details}"
+                raise OnlineStoreUnavailableError(msg) from None
+            raise ServerError(code.name, details) from None
+
+
+def _to_table(data: Any, what: str) -> pa.Table:
+    """Arrow, polars, pandas, a dict of columns or a list of row dicts as an Arrow table."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pl.DataFrame):
+        return data.to_arrow()
+    if type(data).__module__.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    try:
+        if isinstance(data, Mapping):
+            return pa.table(
+                {k: list(v) if not isinstance(v, pa.Array) else v for k, v in data.items()}
+            )
+        return pa.Table.from_pylist(list(data))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+        msg = f"{what}: cannot read it as columns of one type each ({exc})"
+        raise RequestError(msg) from None
+
+
+def _flight_message(exc: Exception) -> str:
+    """Flight's message without the gRPC detail it appends."""
+    return str(exc).split(". Detail:", 1)[0]
