@@ -1,0 +1,146 @@
+"""Materialization: the latest value per entity of each online view into the online store.
+
+Per view, DuckDB streams the latest rows in the window (``latest``) while the previous
+batch is being written, so reading and writing overlap and memory is bounded by the batch
+size. A view's watermark moves only after all of its batches were written; a rerun of the
+same window writes the same values (the store keeps the newer of two, ties go to the
+incoming one), so a failed run is simply run again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from featurestore.definitions import FeatureView
+from featurestore.errors import FeatureStoreError, OnlineStoreUnavailableError, RequestError
+from featurestore.materialize import watermarks
+from featurestore.materialize.latest import latest_batches
+from featurestore.materialize.result import ViewMaterialization
+from featurestore.online._pack import pack_batch
+
+if TYPE_CHECKING:
+    from featurestore.online.base import OnlineStore
+    from featurestore.store import FeatureStore
+
+Progress = Callable[[str, int], None]  # (view name, rows written so far)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # window start of a view with no ttl or watermark
+
+
+def materialize(
+    store: FeatureStore,
+    start: datetime,
+    end: datetime,
+    *,
+    views: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> list[ViewMaterialization]:
+    """Write the latest row per entity with event time in ``[start, end]`` for each view.
+
+    A view that fails (bad source data, ...) gets an ``error`` and keeps its watermark; the
+    others still run. An unreachable online store stops the job with
+    ``OnlineStoreUnavailableError`` (views finished before it keep their new watermark).
+    """
+    start, end = utc(start), utc(end)
+    if start > end:
+        msg = f"materialize: start {start.isoformat()} is after end {end.isoformat()}"
+        raise RequestError(msg)
+    return [_run_view(store, view, start, end, progress) for view in select_views(store, views)]
+
+
+def materialize_incremental(
+    store: FeatureStore,
+    end: datetime,
+    *,
+    views: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> list[ViewMaterialization]:
+    """Materialize each view from its watermark (else ``end - ttl``, else the beginning)
+    up to ``end``. A view already past ``end`` is reported with 0 rows."""
+    end = utc(end)
+    results = []
+    for view in select_views(store, views):
+        mark = watermarks.get_watermark(store, view)
+        if mark is not None:
+            start = mark
+        elif view.ttl is not None:
+            start = end - view.ttl
+        else:
+            start = EARLIEST
+        if start > end:
+            results.append(ViewMaterialization(view.name, start, end, 0, 0.0))
+            continue
+        results.append(_run_view(store, view, start, end, progress))
+    return results
+
+
+def select_views(store: FeatureStore, names: Sequence[str] | None) -> list[FeatureView]:
+    """The named views (each must be online), or every online view."""
+    defs = store.definitions()
+    if names is None:
+        return [v for v in defs.feature_views.values() if v.online]
+    chosen = []
+    for name in dict.fromkeys(names):
+        view = defs.feature_view(name)
+        if not view.online:
+            msg = f"view {name!r} has online=False, so it is not materialized; set online=True"
+            raise RequestError(msg)
+        chosen.append(view)
+    return chosen
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (naive datetimes are read as UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _run_view(
+    store: FeatureStore,
+    view: FeatureView,
+    start: datetime,
+    end: datetime,
+    progress: Progress | None,
+) -> ViewMaterialization:
+    began = time.perf_counter()
+    try:
+        rows = _write_view(store, store.online_store, view, start, end, progress)
+    except OnlineStoreUnavailableError:
+        raise
+    except FeatureStoreError as exc:
+        seconds = time.perf_counter() - began
+        return ViewMaterialization(view.name, start, end, 0, seconds, error=str(exc))
+    watermarks.advance(store, {view: end})
+    return ViewMaterialization(view.name, start, end, rows, time.perf_counter() - began)
+
+
+def _write_view(
+    store: FeatureStore,
+    online: OnlineStore,
+    view: FeatureView,
+    start: datetime,
+    end: datetime,
+    progress: Progress | None,
+) -> int:
+    rows = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="materialize") as pool:
+        pending: Future[int] | None = None
+        try:
+            for batch in latest_batches(store, view, start, end):
+                packed = pack_batch(view, batch)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(online.write, packed)
+                rows += batch.num_rows
+                if progress is not None:
+                    progress(view.name, rows)
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+    return rows

@@ -1,0 +1,137 @@
+"""The latest row per entity of a view in a time window, computed by DuckDB.
+
+Latest means: greatest event time, then greatest created time (a null created time is the
+smallest), then the row that comes later in the source — files ordered by full path, rows
+by position in their file. The training-frame join breaks ties the same way, so the online
+store holds exactly what the point-in-time rule returns at the window's end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+import fsspec
+import pyarrow as pa
+from fsspec.implementations.local import LocalFileSystem
+
+from featurestore.definitions import FeatureView
+from featurestore.errors import SourceDataError
+from featurestore.offline.engine import connect
+from featurestore.offline.source import open_dataset, source_url
+from featurestore.online._pack import CREATED_TS, EVENT_TS
+from featurestore.types import from_arrow, is_compatible
+
+if TYPE_CHECKING:
+    from featurestore.store import FeatureStore
+
+BATCH_ROWS = 100_000
+FILE_COLUMN = "__fs_file"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def source_columns(view: FeatureView) -> dict[str, str]:
+    """Output column (join key, feature) to the source column it is read from."""
+    mapping = {dst: src for src, dst in view.batch_source.field_mapping.items()}
+    return {name: mapping.get(name, name) for name in [*view.join_keys, *view.feature_names]}
+
+
+def latest_sql(view: FeatureView, relation: str, *, order_column: str, row_column: str) -> str:
+    """SQL selecting the latest row per entity of ``relation`` with event time in
+    ``[$start, $end]``; ties broken by ``order_column`` then ``row_column`` (greatest wins)."""
+    source = view.batch_source
+    cols = source_columns(view)
+    ts = f"CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ)"
+    created = (
+        f"CAST({_q(source.created_timestamp_column)} AS TIMESTAMPTZ)"
+        if source.created_timestamp_column
+        else "CAST(NULL AS TIMESTAMPTZ)"
+    )
+    select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
+    keys = [_q(cols[k]) for k in view.join_keys]
+    partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
+    not_null = "".join(f" AND {k} IS NOT NULL" for k in keys)
+    return (
+        f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
+        f"FROM {relation} WHERE {ts} BETWEEN $start AND $end{not_null} "
+        f"QUALIFY row_number() OVER ({partition}ORDER BY {ts} DESC, {created} DESC NULLS LAST, "
+        f"{_q(order_column)} DESC, {_q(row_column)} DESC) = 1"
+    )
+
+
+def target_schema(view: FeatureView) -> pa.Schema:
+    """The Arrow schema of the batches ``latest_batches`` yields."""
+    fields = [pa.field(k, t.to_arrow()) for k, t in view.key_schema.items()]
+    fields += [pa.field(f.name, f.dtype.to_arrow()) for f in view.schema]
+    fields += [pa.field(EVENT_TS, pa.timestamp("us", "UTC"))]
+    fields += [pa.field(CREATED_TS, pa.timestamp("us", "UTC"))]
+    return pa.schema(fields)
+
+
+def check_columns(view: FeatureView, schema: pa.Schema, where: str) -> None:
+    """Raise ``SourceDataError`` naming the column when the data lacks or mistypes one."""
+    source = view.batch_source
+    wanted = {
+        v: view.key_schema.get(k) or view.field(k).dtype for k, v in source_columns(view).items()
+    }
+    for name in [source.timestamp_field, source.created_timestamp_column]:
+        if name and name not in schema.names:
+            msg = (
+                f"view {view.name!r}: {where} has no timestamp column {name!r}; "
+                f"it has {schema.names}"
+            )
+            raise SourceDataError(msg)
+    for name, declared in wanted.items():
+        if name not in schema.names:
+            msg = f"view {view.name!r}: {where} has no column {name!r}; it has {schema.names}"
+            raise SourceDataError(msg)
+        actual = schema.field(name).type
+        try:
+            ok = is_compatible(declared, from_arrow(actual))
+        except Exception:
+            ok = False
+        if not ok:
+            msg = (
+                f"view {view.name!r}: column {name!r} in {where} is {actual}, but the view "
+                f"declares {declared}; fix the data or the definition"
+            )
+            raise SourceDataError(msg)
+
+
+def latest_batches(
+    store: FeatureStore, view: FeatureView, start: datetime, end: datetime
+) -> Iterator[pa.RecordBatch]:
+    """Stream the latest row per entity of ``view`` in ``[start, end]`` as Arrow batches of
+    ``target_schema(view)``."""
+    source = view.batch_source
+    dataset = open_dataset(store, source, view=view.name)
+    url = source_url(store, source)
+    check_columns(view, dataset.schema, f"source {url!r}")
+    fs, _ = fsspec.core.url_to_fs(url)
+    conn = connect(store.config.offline_store, store.repo_path)
+    files = sorted(dataset.files)
+    if not isinstance(fs, LocalFileSystem):
+        conn.register_filesystem(fs)
+        files = [fs.unstrip_protocol(f) for f in files]
+    file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+    relation = (
+        f"read_parquet({file_list}, filename='{FILE_COLUMN}', file_row_number=true, "
+        "union_by_name=true)"
+    )
+    sql = latest_sql(view, relation, order_column=FILE_COLUMN, row_column="file_row_number")
+    schema = target_schema(view)
+    try:
+        reader = conn.sql(sql, params={"start": start, "end": end}).to_arrow_reader(BATCH_ROWS)
+        assert reader is not None
+        for batch in reader:
+            yield batch.cast(schema)
+    except (duckdb.Error, pa.ArrowInvalid) as exc:
+        msg = f"view {view.name!r}: cannot read the latest rows from {url!r}: {exc}"
+        raise SourceDataError(msg) from None
+    finally:
+        conn.close()

@@ -1,0 +1,267 @@
+"""The packed value of one (view, entity): event time, created time and every feature.
+
+One record per entity, little-endian, laid out per view::
+
+    event_us  int64   event timestamp, microseconds since the epoch (UTC)
+    created_us int64  created timestamp, or ``NO_CREATED`` (sorts lowest) when there is none
+    nulls     bytes   one bit per feature (schema order), set when the value is null
+    fixed     ...     Bool (1 byte), Int32/Float32 (4), Int64/Float64/UnixTimestamp (8)
+    lengths   uint32  byte length of each variable-width value (String, Bytes, Array)
+    payloads  bytes   the variable-width values in schema order (Array values as JSON)
+
+Encoding and decoding work on whole columns (numpy and Arrow compute), never cell by cell,
+except for Array features, which go through JSON. The layout is fingerprinted
+(``schema_version``) and the fingerprint is part of every key, so bytes written under one
+layout are never decoded with another.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from featurestore.definitions import FeatureView
+from featurestore.errors import OnlineStoreError
+from featurestore.types import ArrayType, ValueType
+
+NO_CREATED = np.iinfo(np.int64).min
+TS_TYPE = pa.timestamp("us", tz="UTC")
+HEADER_BYTES = 16  # event_us + created_us, read by the Redis write script
+
+_FIXED: dict[str, str] = {
+    "Bool": "u1",
+    "Int32": "<i4",
+    "Int64": "<i8",
+    "Float32": "<f4",
+    "Float64": "<f8",
+    "UnixTimestamp": "<i8",
+}
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Values of one view for a list of entities (``found`` False where nothing is stored)."""
+
+    found: np.ndarray  # bool per requested entity
+    event_us: np.ndarray  # int64; meaningless where not found
+    columns: dict[str, pa.Array]  # feature name -> typed array, null where not found
+
+
+class ViewCodec:
+    """Packs and unpacks the features of one feature view."""
+
+    def __init__(self, view: FeatureView) -> None:
+        self.view = view
+        self.fields = view.schema
+        self.fixed = [
+            f for f in view.schema if not isinstance(f.dtype, ArrayType) and f.dtype.name in _FIXED
+        ]
+        self.var = [f for f in view.schema if f not in self.fixed]
+        null_bytes = (len(self.fields) + 7) // 8
+        spec: list[tuple[str, str] | tuple[str, str, tuple[int]]] = [
+            ("__event", "<i8"),
+            ("__created", "<i8"),
+            ("__nulls", "u1", (null_bytes,)),
+        ]
+        spec += [(f"f_{f.name}", _FIXED[f.dtype.name]) for f in self.fixed]
+        spec += [(f"l_{f.name}", "<u4") for f in self.var]
+        self.dtype = np.dtype(spec)  # packed: numpy does not align unless asked
+
+    @cached_property
+    def schema_version(self) -> str:
+        """A short fingerprint of everything that decides the bytes: keys, features, types."""
+        keys = [f"{k}:{t}" for k, t in self.view.key_schema.items()]
+        feats = [f"{f.name}:{f.dtype}" for f in self.fields]
+        text = json.dumps({"codec": 1, "keys": keys, "features": feats})
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+    # --- encoding -------------------------------------------------------------------------
+
+    def encode(
+        self, columns: dict[str, pa.Array], event_us: np.ndarray, created_us: np.ndarray
+    ) -> pa.BinaryArray:
+        """One packed record per row; ``columns`` hold every feature of the view."""
+        n = len(event_us)
+        rec = np.zeros(n, dtype=self.dtype)
+        rec["__event"] = event_us
+        rec["__created"] = created_us
+        nulls = np.zeros((n, len(self.fields)), dtype=bool)
+        for i, f in enumerate(self.fields):
+            nulls[:, i] = _null_mask(columns[f.name])
+        rec["__nulls"] = np.packbits(nulls, axis=1, bitorder="little")
+        for f in self.fixed:
+            rec[f"f_{f.name}"] = _fixed_numpy(columns[f.name], f.dtype)
+        payloads = []
+        for f in self.var:
+            data = _var_binary(columns[f.name], f.dtype)
+            rec[f"l_{f.name}"] = pc.binary_length(data).to_numpy(zero_copy_only=False)
+            payloads.append(data)
+        head = pa.Array.from_buffers(
+            pa.binary(self.dtype.itemsize), n, [None, pa.py_buffer(rec)]
+        ).cast(pa.binary())
+        if not payloads:
+            return head
+        return pc.binary_join_element_wise(head, *payloads, b"")
+
+    # --- decoding -------------------------------------------------------------------------
+
+    def decode(self, values: Sequence[bytes | None], features: Sequence[str]) -> Decoded:
+        """Unpack stored values (None where missing) into columns of ``features``."""
+        n = len(values)
+        present = [v for v in values if v is not None]
+        found = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+        size = self.dtype.itemsize
+        try:
+            if self.var:
+                head = b"".join([v[:size] for v in present])
+                tails = b"".join([v[size:] for v in present])
+            else:
+                head, tails = b"".join(present), b""
+            rec = np.frombuffer(head, dtype=self.dtype)
+        except ValueError:
+            rec = None
+        if rec is None or len(rec) != len(present):
+            msg = (
+                f"online value of view {self.view.name!r} does not match its schema "
+                f"version {self.schema_version}; rematerialize the view"
+            )
+            raise OnlineStoreError(msg)
+        take = np.full(n, -1, dtype=np.int64)
+        take[found] = np.arange(len(present))
+        indices = pa.array(take, mask=~found)
+        nulls = np.unpackbits(rec["__nulls"], axis=1, bitorder="little", count=len(self.fields))
+        positions = {f.name: i for i, f in enumerate(self.fields)}
+        wanted = set(features)
+        var_data = self._var_columns(rec, tails, nulls, positions, wanted)
+        columns: dict[str, pa.Array] = {}
+        for name in features:
+            f = self.view.field(name)
+            null = nulls[:, positions[name]].astype(bool)
+            if name in var_data:
+                compact = var_data[name]
+            else:
+                compact = _fixed_arrow(rec[f"f_{name}"], f.dtype, null)
+            columns[name] = compact.take(indices)
+        event = np.zeros(n, dtype=np.int64)
+        event[found] = rec["__event"]
+        return Decoded(found=found, event_us=event, columns=columns)
+
+    def _var_columns(
+        self,
+        rec: np.ndarray,
+        tails: bytes,
+        nulls: np.ndarray,
+        positions: dict[str, int],
+        wanted: set[str],
+    ) -> dict[str, pa.Array]:
+        if not self.var or not (wanted & {f.name for f in self.var}):
+            return {}
+        lengths = np.stack([rec[f"l_{f.name}"].astype(np.int64) for f in self.var], axis=1)
+        totals = lengths.sum(axis=1)
+        record_starts = np.concatenate([[0], np.cumsum(totals)[:-1]]).astype(np.int64)
+        field_offsets = np.cumsum(lengths, axis=1) - lengths  # within each record's tail
+        raw = np.frombuffer(tails, dtype=np.uint8)
+        out: dict[str, pa.Array] = {}
+        for j, f in enumerate(self.var):
+            if f.name not in wanted:
+                continue
+            lens = lengths[:, j]
+            starts = record_starts + field_offsets[:, j]
+            offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int32)
+            if len(self.var) == 1:
+                data = raw
+            else:
+                within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], lens)
+                data = raw[np.repeat(starts, lens) + within]
+            null = nulls[:, positions[f.name]].astype(bool)
+            out[f.name] = _var_arrow(data, offsets, null, f.dtype)
+        return out
+
+
+# --- column helpers --------------------------------------------------------------------------
+
+
+def _null_mask(arr: pa.Array) -> np.ndarray:
+    if arr.null_count == 0:
+        return np.zeros(len(arr), dtype=bool)
+    return arr.is_null().to_numpy(zero_copy_only=False)
+
+
+def _fixed_numpy(arr: pa.Array, dtype: ValueType) -> np.ndarray:
+    if dtype.name == "UnixTimestamp":
+        arr = arr.cast(TS_TYPE).cast(pa.int64())
+    elif dtype.name == "Bool":
+        return arr.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint8)
+    return arr.fill_null(0).to_numpy(zero_copy_only=False)
+
+
+def _fixed_arrow(values: np.ndarray, dtype: ValueType, null: np.ndarray) -> pa.Array:
+    mask = null if null.any() else None
+    if dtype.name == "Bool":
+        return pa.array(values.astype(bool), pa.bool_(), mask=mask)
+    if dtype.name == "UnixTimestamp":
+        return pa.array(values.astype(np.int64), pa.int64(), mask=mask).cast(TS_TYPE)
+    return pa.array(np.ascontiguousarray(values), dtype.to_arrow(), mask=mask)
+
+
+def _var_binary(arr: pa.Array, dtype: ValueType) -> pa.Array:
+    if isinstance(dtype, ArrayType):
+        return pa.array([_json_list(v, dtype) for v in arr.to_pylist()], pa.binary())
+    if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.string())
+    elif pa.types.is_large_binary(arr.type) or pa.types.is_binary_view(arr.type):
+        arr = arr.cast(pa.binary())
+    fill = "" if pa.types.is_string(arr.type) else b""
+    return arr.fill_null(fill).cast(pa.binary())
+
+
+def _var_arrow(
+    data: np.ndarray, offsets: np.ndarray, null: np.ndarray, dtype: ValueType
+) -> pa.Array:
+    n = len(offsets) - 1
+    validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if null.any() else None
+    buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))]
+    if isinstance(dtype, ArrayType):
+        raw = pa.Array.from_buffers(pa.binary(), n, buffers, null_count=int(null.sum()))
+        items = [None if v is None else _from_json(v, dtype) for v in raw.to_pylist()]
+        return pa.array(items, dtype.to_arrow())
+    kind = pa.string() if dtype.name == "String" else pa.binary()
+    return pa.Array.from_buffers(kind, n, buffers, null_count=int(null.sum()))
+
+
+def _json_list(value: list[Any] | None, dtype: ArrayType) -> bytes:
+    if value is None:
+        return b""
+    element = dtype.element.name
+    if element == "Bytes":
+        value = [None if v is None else base64.b64encode(v).decode() for v in value]
+    elif element == "UnixTimestamp":
+        value = [None if v is None else _to_us(v) for v in value]
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _from_json(raw: bytes, dtype: ArrayType) -> list[Any]:
+    value = json.loads(raw)
+    element = dtype.element.name
+    if element == "Bytes":
+        return [None if v is None else base64.b64decode(v) for v in value]
+    if element == "UnixTimestamp":
+        return [None if v is None else _from_us(v) for v in value]
+    return value
+
+
+def _to_us(value: Any) -> int:
+    return int(pa.scalar(value, TS_TYPE).cast(pa.int64()).as_py())
+
+
+def _from_us(value: int) -> Any:
+    return pa.scalar(value, pa.int64()).cast(TS_TYPE).as_py()

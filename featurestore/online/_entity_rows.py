@@ -1,0 +1,93 @@
+"""Entity rows of an online request, as validated, typed Arrow columns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from featurestore.errors import RequestError
+from featurestore.types import ValueType
+
+EntityRows = Any  # list of dicts, dict of columns, pyarrow Table, polars/pandas DataFrame
+
+
+def to_columns(entity_rows: EntityRows) -> tuple[dict[str, Any], int]:
+    """Column name to values, and the number of rows, from any accepted shape: a list of
+    dicts, a dict of columns, a pyarrow Table, or a polars/pandas DataFrame."""
+    if isinstance(entity_rows, pa.Table):
+        return {n: entity_rows.column(n) for n in entity_rows.column_names}, entity_rows.num_rows
+    if type(entity_rows).__module__.split(".")[0] in {"polars", "pandas"}:
+        return to_columns(as_table(entity_rows))
+    if isinstance(entity_rows, Mapping):
+        columns = {str(k): v for k, v in entity_rows.items()}
+        lengths = {k: len(v) for k, v in columns.items()}
+        if len(set(lengths.values())) > 1:
+            msg = f"entity columns have different lengths: {lengths}; give one value per row"
+            raise RequestError(msg)
+        return columns, next(iter(lengths.values()), 0)
+    if isinstance(entity_rows, Sequence) and not isinstance(entity_rows, (str, bytes)):
+        names: dict[str, None] = {}
+        for i, row in enumerate(entity_rows):
+            if not isinstance(row, Mapping):
+                msg = f"entity row {i} is {type(row).__name__}; each row is a dict of key values"
+                raise RequestError(msg)
+            names.update(dict.fromkeys(row))
+        return {n: [row.get(n) for row in entity_rows] for n in names}, len(entity_rows)
+    msg = (
+        f"entity_rows is {type(entity_rows).__name__}; give a list of dicts, a dict of "
+        "columns, a pyarrow Table or a DataFrame"
+    )
+    raise RequestError(msg)
+
+
+def as_table(frame: Any) -> pa.Table:
+    """A pyarrow Table from a pyarrow Table, a polars or a pandas DataFrame."""
+    if isinstance(frame, pa.Table):
+        return frame
+    if type(frame).__module__.split(".")[0] == "polars":
+        return frame.to_arrow()
+    if type(frame).__module__.split(".")[0] == "pandas":
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    if isinstance(frame, (Mapping, Sequence)) and not isinstance(frame, (str, bytes)):
+        columns, _ = to_columns(frame)
+        return pa.table(columns)
+    msg = f"got {type(frame).__name__}; expected a pyarrow Table or a polars/pandas DataFrame"
+    raise RequestError(msg)
+
+
+def typed_column(name: str, values: Any, declared: ValueType, what: str) -> pa.Array:
+    """``values`` as an Arrow array of ``declared``; ``RequestError`` naming the column when a
+    value is missing or of the wrong type."""
+    try:
+        arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
+        msg = f"{what} {name!r} must hold {declared} values: {exc}"
+        raise RequestError(msg) from None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        row = arr.is_null().to_pylist().index(True)
+        msg = f"{what} {name!r} is missing (null) in row {row}; every row needs a {declared}"
+        raise RequestError(msg)
+    actual = arr.type
+    target = declared.to_arrow()
+    allowed = {
+        "Int32": pa.types.is_integer,
+        "Int64": pa.types.is_integer,
+        "Float32": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+        "Float64": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+        "String": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+        "Bytes": lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t),
+        "Bool": pa.types.is_boolean,
+        "UnixTimestamp": pa.types.is_timestamp,
+    }.get(declared.name, lambda t: t == target)
+    if len(arr) and not allowed(actual):
+        msg = f"{what} {name!r} must hold {declared} values, got {actual} ({arr[0].as_py()!r})"
+        raise RequestError(msg)
+    try:
+        return arr.cast(target, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        msg = f"{what} {name!r}: values do not fit {declared}: {exc}"
+        raise RequestError(msg) from None

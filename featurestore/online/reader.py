@@ -1,0 +1,179 @@
+"""Online reads: the latest values of some features for some entity rows.
+
+Every view involved is read in one round trip to the store; values are decoded a column at
+a time; values older than their view's ttl come back null with status EXPIRED. On-demand
+views are computed from the values read and the request fields in ``entity_rows``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from featurestore.definitions import FeatureService, FeatureView, OnDemandFeatureView
+from featurestore.errors import RequestError
+from featurestore.online._codec import TS_TYPE
+from featurestore.online._entity_rows import EntityRows, to_columns, typed_column
+from featurestore.online._keys import entity_keys
+from featurestore.online._pack import codec_for
+from featurestore.online.base import ReadRequest
+from featurestore.online.response import FeatureColumn, FeatureStatus, OnlineResponse
+from featurestore.types import ValueType
+
+if TYPE_CHECKING:
+    from featurestore.store import FeatureStore
+
+_PRESENT, _NULL, _NOT_FOUND, _EXPIRED = (int(s) for s in FeatureStatus)
+
+
+@dataclass
+class _ViewRead:
+    """What one feature view contributes: its requested features and those on-demand views
+    need."""
+
+    view: FeatureView
+    features: dict[str, None] = field(default_factory=dict)
+
+
+def get_online_features(
+    store: FeatureStore,
+    features: Iterable[str] | FeatureService | str,
+    entity_rows: EntityRows,
+    *,
+    full_feature_names: bool = False,
+) -> OnlineResponse:
+    """Latest values for ``entity_rows`` (list of dicts, dict of columns, or a table)."""
+    selections = store.definitions().select(features)
+    _check_unique(selections, full_feature_names)
+    reads: dict[str, _ViewRead] = {}
+    request_schema: dict[str, ValueType] = {}
+    for sel in selections:
+        if isinstance(sel.view, FeatureView):
+            reads.setdefault(sel.view.name, _ViewRead(sel.view)).features.update(
+                dict.fromkeys(sel.features)
+            )
+        else:
+            for src in sel.view.source_views:
+                reads.setdefault(src.name, _ViewRead(src)).features.update(
+                    dict.fromkeys(src.feature_names)
+                )
+            for req in sel.view.request_sources:
+                request_schema.update({f.name: f.dtype for f in req.schema})
+    key_schema: dict[str, ValueType] = {}
+    for r in reads.values():
+        key_schema.update(r.view.key_schema)
+
+    columns, num_rows = to_columns(entity_rows)
+    keys = {k: _required(columns, k, t, "entity key", num_rows) for k, t in key_schema.items()}
+    request = {
+        k: _required(columns, k, t, "request field", num_rows) for k, t in request_schema.items()
+    }
+    views = list(reads.values())
+    raw = store.online_store.read(
+        [ReadRequest(r.view, entity_keys(keys, r.view.key_schema, num_rows)) for r in views]
+    )
+    now_us = time.time_ns() // 1000
+    values: dict[tuple[str, str], FeatureColumn] = {}
+    for r, stored in zip(views, raw, strict=True):
+        values.update(_view_columns(r, stored, now_us))
+
+    out: list[FeatureColumn] = []
+    for sel in selections:
+        if isinstance(sel.view, FeatureView):
+            cols = [values[(sel.view.name, f)] for f in sel.features]
+        else:
+            cols = _on_demand(sel.view, sel.features, values, request, num_rows)
+        for col in cols:
+            name = f"{sel.view.name}__{col.name}" if full_feature_names else col.name
+            out.append(FeatureColumn(name, col.values, col.statuses, col.event_timestamps))
+    entities = pa.table(keys) if keys else _empty(num_rows)
+    return OnlineResponse(entities=entities, features=tuple(out))
+
+
+def _required(
+    columns: Mapping[str, Any], name: str, dtype: ValueType, what: str, num_rows: int
+) -> pa.Array:
+    if name not in columns:
+        msg = f"entity_rows lack the {what} {name!r} ({dtype}); they have {sorted(columns)}"
+        raise RequestError(msg)
+    return typed_column(name, columns[name], dtype, what)
+
+
+def _view_columns(
+    read: _ViewRead, stored: list[bytes | None], now_us: int
+) -> dict[tuple[str, str], FeatureColumn]:
+    view = read.view
+    decoded = codec_for(view).decode(stored, list(read.features))
+    found = decoded.found
+    fresh = found.copy()
+    if view.ttl is not None:
+        ttl_us = view.ttl // timedelta(microseconds=1)
+        fresh &= (now_us - decoded.event_us) <= ttl_us
+    event_ts = pa.array(decoded.event_us, pa.int64(), mask=~found).cast(TS_TYPE)
+    keep = pa.array(fresh)
+    base = np.where(found, np.where(fresh, _PRESENT, _EXPIRED), _NOT_FOUND).astype(np.uint8)
+    out = {}
+    for name, col in decoded.columns.items():
+        vals = col if fresh.all() else pc.if_else(keep, col, pa.nulls(len(col), col.type))
+        nulls = vals.is_null().to_numpy(zero_copy_only=False)
+        status = np.where(fresh & nulls, _NULL, base).astype(np.uint8)
+        out[(view.name, name)] = FeatureColumn(name, vals, pa.array(status), event_ts)
+    return out
+
+
+def _on_demand(
+    odfv: OnDemandFeatureView,
+    features: tuple[str, ...],
+    values: Mapping[tuple[str, str], FeatureColumn],
+    request: Mapping[str, pa.Array],
+    num_rows: int,
+) -> list[FeatureColumn]:
+    inputs: dict[str, pa.Array] = {}
+    for src in odfv.source_views:
+        for name in src.feature_names:
+            inputs[name] = values[(src.name, name)].values
+    for req in odfv.request_sources:
+        for fld in req.schema:
+            inputs[fld.name] = request[fld.name]
+    frame = pl.from_arrow(pa.table(inputs)) if inputs else pl.DataFrame(height=num_rows)
+    assert isinstance(frame, pl.DataFrame)
+    computed = odfv.compute(frame).to_arrow()
+    no_time = pa.nulls(num_rows, TS_TYPE)
+    cols = []
+    for name in features:
+        col = computed.column(name).combine_chunks().cast(_odfv_type(odfv, name))
+        nulls = col.is_null().to_numpy(zero_copy_only=False)
+        status = np.where(nulls, _NULL, _PRESENT).astype(np.uint8)
+        cols.append(FeatureColumn(name, col, pa.array(status), no_time))
+    return cols
+
+
+def _odfv_type(odfv: OnDemandFeatureView, name: str) -> pa.DataType:
+    return next(f.dtype.to_arrow() for f in odfv.schema if f.name == name)
+
+
+def _check_unique(selections: list[Any], full_feature_names: bool) -> None:
+    owners: dict[str, str] = {}
+    for sel in selections:
+        for f in sel.features:
+            name = f"{sel.view.name}__{f}" if full_feature_names else f
+            if name in owners and owners[name] != sel.view.name:
+                msg = (
+                    f"feature {f!r} is requested from both {owners[name]!r} and "
+                    f"{sel.view.name!r}; pass full_feature_names=True to get "
+                    f"'{owners[name]}__{f}' and '{sel.view.name}__{f}'"
+                )
+                raise RequestError(msg)
+            owners[name] = sel.view.name
+
+
+def _empty(num_rows: int) -> pa.Table:
+    return pa.table({"__row": pa.array(range(num_rows), pa.int64())}).drop(["__row"])
