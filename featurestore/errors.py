@@ -55,6 +55,14 @@ class OnlineStoreUnavailableError(ConnectionError, OnlineStoreError):
     """The online store cannot be reached right now; retrying later may succeed."""
 
 
+class DeployRefusedError(FeatureStoreError):
+    """A model deploy was refused by a check; ``report`` says which checks failed and why."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class JobError(FeatureStoreError):
     """A materialization job could not be planned or run (bad window, view busy, ...)."""
 

@@ -18,6 +18,8 @@ from featurestore.repo.config import RepoConfig, load_config
 from featurestore.repo.loader import load_definitions
 
 if TYPE_CHECKING:
+    from featurestore.lifecycle.deploy import DeployReport
+    from featurestore.lifecycle.records import Deployment, Model, TrainingDataset
     from featurestore.materialize.result import ViewMaterialization
     from featurestore.offline.retrieval import EntitySource, RetrievalJob
     from featurestore.online.base import OnlineStore
@@ -167,3 +169,38 @@ class FeatureStore:
     def teardown(self) -> None:
         """Remove every online value of this project."""
         self.online_store.teardown()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def create_training_dataset(
+        self, name: str, entity_df: EntitySource, features: Features, **options: Any
+    ) -> TrainingDataset:
+        """Write a training frame as Parquet and record its lineage in the registry."""
+        from featurestore.lifecycle.datasets import create_training_dataset
+
+        return create_training_dataset(self, name, entity_df, features, **options)
+
+    def get_training_dataset(self, name: str) -> TrainingDataset:
+        """A recorded training dataset: its frame (``.to_arrow()``) and lineage."""
+        from featurestore.lifecycle.datasets import get_training_dataset
+
+        return get_training_dataset(self, name)
+
+    def register_model(self, name: str, version: str | int, **options: Any) -> Model:
+        """Record a model version trained on a training dataset (``training_dataset=``)."""
+        from featurestore.lifecycle.models import register_model
+
+        return register_model(self, name, version, **options)
+
+    def deploy_model(self, name: str, version: str | int, **options: Any) -> DeployReport:
+        """Check a model version (compatibility, freshness, skew) and record it as deployed;
+        raises ``DeployRefusedError`` with the report when a check fails."""
+        from featurestore.lifecycle.deploy import deploy_model
+
+        return deploy_model(self, name, version, **options)
+
+    def undeploy_model(self, name: str) -> Deployment:
+        """Stop serving a model."""
+        from featurestore.lifecycle.deploy import undeploy_model
+
+        return undeploy_model(self, name)

@@ -1,0 +1,109 @@
+"""Lineage facts: the files a source had, and fingerprints of Arrow tables.
+
+A table's fingerprint depends only on its column names, Arrow types and values (nulls
+included), not on how it is chunked or which library version wrote it: fixed-width columns
+are hashed as their values with nulls zeroed plus a null mask, other columns as JSON of their
+Python values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import fsspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from fsspec.implementations.local import LocalFileSystem
+
+from featurestore.definitions import ParquetSource
+from featurestore.offline.source import open_dataset, source_url
+
+if TYPE_CHECKING:
+    from featurestore.store import FeatureStore
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a source as it was: path (an fsspec URL off local disk), size, and its
+    modification time and/or etag as the filesystem reports them."""
+
+    path: str
+    size: int
+    mtime: datetime | None = None
+    etag: str = ""
+
+
+def source_files(store: FeatureStore, path: str, *, view: str = "") -> list[SourceFile]:
+    """The files behind a source path (relative to the repo or a URL), sorted by path."""
+    source = ParquetSource(path=path, location="lineage")
+    dataset = open_dataset(store, source, view=view)
+    fs, _ = fsspec.core.url_to_fs(source_url(store, source))
+    local = isinstance(fs, LocalFileSystem)
+    out = []
+    for file in sorted(dataset.files):
+        info = fs.info(file)
+        out.append(
+            SourceFile(
+                path=file if local else fs.unstrip_protocol(file),
+                size=int(info.get("size") or 0),
+                mtime=_mtime(info),
+                etag=str(info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""),
+            )
+        )
+    return out
+
+
+def _mtime(info: dict[str, Any]) -> datetime | None:
+    for key in ("mtime", "LastModified", "last_modified", "updated", "modified", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(float(value), UTC)
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def table_fingerprint(table: pa.Table) -> str:
+    """SHA-256 of a table's column names, types and values (see the module docstring)."""
+    digest = hashlib.sha256()
+    digest.update(f"rows={table.num_rows}\0".encode())
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        digest.update(f"{name}\0{column.type}\0".encode())
+        _hash_array(digest, column.combine_chunks())
+    return digest.hexdigest()
+
+
+def _hash_array(digest: Any, array: pa.Array) -> None:
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        array = array.dictionary_decode()
+        kind = array.type
+    fixed = (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or (pa.types.is_temporal(kind) and kind.bit_width in (32, 64))
+    )
+    if not fixed:
+        text = json.dumps(array.to_pylist(), default=str, separators=(",", ":"))
+        digest.update(text.encode())
+        return
+    nulls = array.is_null().to_numpy(zero_copy_only=False).astype(np.uint8)
+    if pa.types.is_temporal(kind):
+        array = array.view(pa.int32() if kind.bit_width == 32 else pa.int64())
+    zero = pa.scalar(False if pa.types.is_boolean(kind) else 0, array.type)
+    values = pc.fill_null(array, zero)
+    digest.update(nulls.tobytes())
+    digest.update(np.ascontiguousarray(values.to_numpy(zero_copy_only=False)).tobytes())
