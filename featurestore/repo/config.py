@@ -87,6 +87,9 @@ def parse_config(raw: Any, source: str = CONFIG_FILE) -> RepoConfig:
     if isinstance(expanded.get("registry"), dict):
         msg = f"{source}: 'registry' is a path or fsspec URL string, e.g. 'data/registry'"
         raise ConfigError(msg)
+    online = expanded.get("online_store")
+    if isinstance(online, dict) and "type" not in online:  # sqlite is the default type
+        expanded["online_store"] = {"type": "sqlite", **online}
     try:
         return RepoConfig.model_validate(expanded)
     except ValidationError as exc:

@@ -49,8 +49,9 @@ def load_definitions(repo_path: str | Path, config: RepoConfig) -> Definitions:
     """
     repo = Path(repo_path).resolve()
     root = str(repo)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    if root in sys.path:  # first, so this repo's modules win over another repo's namesakes
+        sys.path.remove(root)
+    sys.path.insert(0, root)
     files = repo_python_files(repo)
     for path in files:  # forget an earlier load: each file runs once per load
         sys.modules.pop(module_name(repo, path), None)
