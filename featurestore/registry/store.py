@@ -172,6 +172,9 @@ class RegistryStore:
 
     def _walk_back(self, steps: int, ref: str) -> str:
         version = self.head()
+        if version is None:
+            msg = f"the registry at {self.url} is empty; run `featurestore apply` first"
+            raise NotFoundError(msg)
         for _ in range(steps):
             if version is None:
                 break

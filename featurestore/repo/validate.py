@@ -102,6 +102,8 @@ def _check_column(schema: pa.Schema, column: str, declared: ValueType) -> str:
     if column not in schema.names:
         return f"not in the data; columns are {schema.names}"
     arrow_type = schema.field(column).type
+    if pa.types.is_dictionary(arrow_type):  # e.g. a hive partition column
+        arrow_type = arrow_type.value_type
     try:
         actual = from_arrow(arrow_type)
     except FeatureStoreError:

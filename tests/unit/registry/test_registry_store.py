@@ -35,6 +35,8 @@ def test_empty_registry_has_no_head_and_no_history(registry: RegistryStore) -> N
     assert registry.head() is None
     assert registry.history() == []
     assert registry.versions() == []
+    with pytest.raises(NotFoundError, match="is empty; run `featurestore apply` first"):
+        registry.read("HEAD")
 
 
 def test_commit_writes_a_content_addressed_version_and_moves_head(

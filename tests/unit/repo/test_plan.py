@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from featurestore import FeatureStore
 from featurestore.errors import RegistryConflictError
-from featurestore.registry.store import short
+from featurestore.registry.store import RegistryStore, short
 from featurestore.repo.diff import Severity
 
 FEATURES = """
@@ -104,3 +105,24 @@ def test_rendering_is_readable_plain_text_for_pull_requests(repo: Path) -> None:
     assert "~ owner: OWNER -> [bold]bo  (metadata)" in text
     assert "Plan: 0 to add, 1 to change, 0 to remove (0 breaking)." in text
     assert "source data was not checked" in text
+
+
+def test_registry_at_an_fsspec_url_from_the_config(make_repo: Callable[..., Path]) -> None:
+    url = f"memory://plan-{uuid.uuid4().hex}/registry"
+    repo = make_repo({"features.py": FEATURES}, config=f"project: p\nregistry: {url}\n")
+    store = FeatureStore(repo)
+    assert store.registry.url == url
+    version = store.apply(plan=store.plan(check_data=False)).applied_version
+    assert RegistryStore(url).head() == version
+    assert FeatureStore(repo).definitions() == store.load_repo()
+    assert not (repo / "data").exists()  # nothing written locally
+
+
+def test_a_pinned_version_prefix_reads_that_version(repo: Path) -> None:
+    store = FeatureStore(repo)
+    first = store.apply(plan=store.plan(check_data=False)).applied_version or ""
+    set_owner(repo, "bo")
+    store.apply(plan=store.plan(check_data=False))
+    pinned = FeatureStore(repo, registry_version=first[:10])
+    assert pinned.definitions().feature_views["activity"].owner == "OWNER"
+    assert FeatureStore(repo).definitions().feature_views["activity"].owner == "bo"

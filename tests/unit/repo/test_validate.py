@@ -157,3 +157,39 @@ def test_plan_refuses_mismatched_data_and_lists_every_problem(repo: Path) -> Non
     assert "feature 'plays'" in text and "feature 'genre'" in text
     assert "--no-check-data" in text
     assert not FeatureStore(repo).plan(check_data=False).data_checked
+
+
+HIVE_REPO = """
+from featurestore import Entity, FeatureView, Field, ParquetSource
+from featurestore.types import Int64, String
+
+member = Entity(name="member", join_keys=["member_id"])
+activity = FeatureView(
+    name="activity",
+    entities=[member],
+    schema=[Field("plays", Int64), Field("region", String)],
+    source=ParquetSource(path="PATH"),
+)
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        ("data/activity", True),  # hive directory: 'region' comes from the partition names
+        ("data/activity/*/*.parquet", False),  # a glob reads files only: no 'region' column
+    ],
+)
+def test_hive_partitions_and_globs(make_repo: Callable[..., Path], path: str, ok: bool) -> None:
+    repo = make_repo({"features.py": HIVE_REPO.replace("PATH", path)})
+    for region in ("eu", "us"):
+        part = repo / "data" / "activity" / f"region={region}"
+        part.mkdir(parents=True)
+        cols = {k: GOOD[k] for k in ("member_id", "event_timestamp", "plays")}
+        pq.write_table(pa.table(cols), part / "part-0.parquet")
+    found = problems(repo)
+    if ok:
+        assert found == ()
+    else:
+        (problem,) = found
+        assert f"feature 'region', in {path}: not in the data" in problem
