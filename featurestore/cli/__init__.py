@@ -56,6 +56,7 @@ def version() -> None:
 
 # Command groups, one module each.
 from featurestore.cli import (  # noqa: E402
+    lifecycle_cmds,  # noqa: F401
     online_cmds,  # noqa: F401
     registry_cmds,  # noqa: F401
     repo_cmds,  # noqa: F401
