@@ -56,8 +56,10 @@ def version() -> None:
 
 # Command groups, one module each.
 from featurestore.cli import (  # noqa: E402
+    jobs_cmds,  # noqa: F401
     lifecycle_cmds,  # noqa: F401
     online_cmds,  # noqa: F401
     registry_cmds,  # noqa: F401
     repo_cmds,  # noqa: F401
+    serve_cmds,  # noqa: F401
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 4
 DEFAULT_POLL = 10.0  # seconds between passes at most
+_STOP_CHECK = 1.0  # seconds between checks for stop() while waiting
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Scheduler:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._wait = wait if wait is not None else self._wake.wait
+        self._wait = wait if wait is not None else self._sliced_wait
 
     def step(self) -> float:
         """One pass: submit what is due; return the seconds until the next pass."""
@@ -161,9 +163,20 @@ class Scheduler:
         self.close()
 
     def stop(self) -> None:
-        """Submit nothing more; ``run`` returns once the running jobs end."""
+        """Submit nothing more; ``run`` returns once the running jobs end. Safe to call
+        from a signal handler (it only sets a flag the loop checks every second)."""
         self._stopping.set()
-        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def _sliced_wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self._wake.wait(min(left, _STOP_CHECK)):
+                return
 
     def wait_idle(self) -> None:
         """Block until every submitted job has ended."""
@@ -179,6 +192,8 @@ class Scheduler:
         outcome: JobRecord | Skipped | None = None
         try:
             outcome = run_scheduled(self.ctx, view, schedule)
+            if isinstance(outcome, JobRecord):
+                _log_job(outcome)
         except Exception:  # one view's trouble must never stop the others
             log.exception("the job of %s could not run", view)
         finally:
@@ -188,6 +203,18 @@ class Scheduler:
                     self._paused[view] = self.ctx.clock() + timedelta(seconds=self.poll)
             self._wake.set()
         return outcome
+
+
+def _log_job(job: JobRecord) -> None:
+    window = f"{_when(job.start)} → {_when(job.end)}"
+    if job.status == "succeeded":
+        log.info("%s: %s rows, %s (job %s)", job.view, f"{job.rows_written:,}", window, job.id)
+    else:
+        log.warning("%s failed, attempt %d: %s (job %s)", job.view, job.attempt, job.error, job.id)
+
+
+def _when(moment: datetime | None) -> str:
+    return "watermark" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
 
 
 def _outcome(future: Future[JobRecord | Skipped], view: str) -> JobRecord | Skipped | None:
