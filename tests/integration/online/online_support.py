@@ -171,8 +171,8 @@ def repo_factory(
     url = backend_url(request, backend)
     made: list[FeatureStore] = []
 
-    def factory(name: str = "repo", **data: Any) -> FeatureStore:
-        store = make_store(tmp_path / name, backend, url, unique_project, **data)
+    def factory(name: str = "repo", project: str | None = None, **data: Any) -> FeatureStore:
+        store = make_store(tmp_path / name, backend, url, project or unique_project, **data)
         made.append(store)
         return store
 

@@ -1,0 +1,140 @@
+"""Materialization on each store: the window, the tie rule, watermarks, incremental runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pytest
+from online_support import ACTIVITY_SCHEMA, activity_row, ts, write_parquet
+
+from featurestore.errors import RequestError
+from featurestore.materialize import latest
+from featurestore.materialize.watermarks import all_watermarks, get_watermark
+
+
+def _plays(store, members) -> list:
+    return store.get_online_features(["activity:plays"], {"member_id": members}).to_dict()["plays"]
+
+
+def test_window_bounds_are_inclusive(repo_factory) -> None:
+    rows = [
+        activity_row(1, 1, plays=1),  # exactly at start
+        activity_row(2, 3, plays=2),  # exactly at end
+        activity_row(3, 0.5, plays=3),  # before start
+        activity_row(4, 2, plays=40),
+        activity_row(4, 3.5, plays=41),  # after end: the in-window row is used
+    ]
+    store = repo_factory(activity=rows)
+    [result] = store.materialize(ts(1), ts(3), views=["activity"])
+    assert result.ok and result.rows_written == 3
+    assert _plays(store, [1, 2, 3, 4]) == [1, 2, None, 40]
+
+
+def test_tie_rule_event_then_created_then_source_order(repo_factory) -> None:
+    store = repo_factory(
+        activity=[
+            activity_row(1, 1, plays=10),
+            activity_row(1, 1, plays=11),  # same file, later row: wins the full tie
+            activity_row(2, 1, plays=20, created=ts(2)),  # later created beats file order
+            activity_row(3, 1, plays=30, created=None),
+            activity_row(4, 1, plays=40),
+        ]
+    )
+    write_parquet(
+        store.repo_path / "data/activity/part-1.parquet",
+        [
+            activity_row(2, 1, plays=21, created=ts(1)),
+            activity_row(3, 1, plays=31, created=ts(0)),  # any created beats null
+            activity_row(4, 1, plays=41),  # a later file wins the full tie
+        ],
+        ACTIVITY_SCHEMA,
+    )
+    store.materialize(ts(0), ts(2))
+    assert _plays(store, [1, 2, 3, 4]) == [11, 20, 31, 41]
+
+
+def test_watermarks_move_only_for_views_that_succeeded(repo_factory) -> None:
+    store = repo_factory(activity=[activity_row(1, 1, plays=1)])
+    write_parquet(
+        store.repo_path / "data/pair/part-0.parquet",
+        [{"member_id": 1, "title_id": "t", "affinity": "high", "event_timestamp": ts(1)}],
+    )  # affinity is declared Float32
+    assert get_watermark(store, "activity") is None
+    results = {r.view: r for r in store.materialize(ts(0), ts(2))}
+    assert results["activity"].ok and results["profile"].ok
+    assert not results["pair"].ok and "affinity" in (results["pair"].error or "")
+    assert all_watermarks(store) == {"activity": ts(2), "profile": ts(2)}
+    store.materialize(ts(0), ts(1), views=["activity"])  # a backfill never moves it back
+    assert get_watermark(store, "activity") == ts(2)
+
+
+def test_incremental_runs_from_the_watermark(repo_factory) -> None:
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(days=5)
+
+    def row(member: int, day: float, plays: int) -> dict:
+        return activity_row(member, 0, plays=plays, event_timestamp=ts(day, base))
+
+    store = repo_factory(ttl_days=3, activity=[row(1, 1, 1)])
+    [first] = store.materialize_incremental(ts(2, base), views=["activity"])
+    assert (first.start, first.end, first.rows_written) == (ts(-1, base), ts(2, base), 1)
+    write_parquet(
+        store.repo_path / "data/activity/part-1.parquet",
+        [row(1, 3, 2), row(2, 1.5, 3)],
+        ACTIVITY_SCHEMA,
+    )
+    [second] = store.materialize_incremental(ts(4, base), views=["activity"])
+    assert (second.start, second.rows_written) == (ts(2, base), 1)  # only the new window
+    assert _plays(store, [1, 2]) == [2, None]  # member 2's row is before the watermark
+    [again] = store.materialize_incremental(ts(3, base), views=["activity"])
+    assert again.rows_written == 0 and again.ok  # already past: nothing to do
+
+
+def test_rerun_is_idempotent(repo_factory) -> None:
+    store = repo_factory(activity=[activity_row(m, 1 + m / 10, plays=m) for m in range(30)])
+    store.materialize(ts(0), ts(5))
+    first = store.get_online_features(
+        ["activity:plays", "activity:genre"], {"member_id": list(range(31))}
+    ).to_arrow(with_status=True)
+    store.materialize(ts(0), ts(5))
+    again = store.get_online_features(
+        ["activity:plays", "activity:genre"], {"member_id": list(range(31))}
+    ).to_arrow(with_status=True)
+    assert first.equals(again)
+
+
+def test_many_batches_stream(repo_factory, monkeypatch) -> None:
+    monkeypatch.setattr(latest, "BATCH_ROWS", 7)
+    store = repo_factory(activity=[activity_row(m, 1, plays=m) for m in range(50)])
+    seen: list[int] = []
+    from featurestore.materialize.jobs import materialize
+
+    [result] = materialize(
+        store, ts(0), ts(2), views=["activity"], progress=lambda v, n: seen.append(n)
+    )
+    assert result.rows_written == 50 and len(seen) >= 7 and seen[-1] == 50
+    assert _plays(store, list(range(50))) == list(range(50))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start": ts(2), "end": ts(1)}, "after end"),  # an empty window is a mistake
+        ({"views": ["nope"]}, "nope"),  # unknown view is named
+    ],
+)
+def test_bad_requests(repo_factory, kwargs, message) -> None:
+    store = repo_factory()
+    args = {"start": ts(0), "end": ts(1), **kwargs}
+    with pytest.raises((RequestError, KeyError), match=message):
+        store.materialize(args["start"], args["end"], views=args.get("views"))
+
+
+def test_naive_datetimes_are_utc(repo_factory) -> None:
+    store = repo_factory(activity=[activity_row(1, 1, plays=3)])
+    [result] = store.materialize(
+        ts(1).replace(tzinfo=None), ts(1).replace(tzinfo=None), views=["activity"]
+    )
+    assert result.rows_written == 1 and result.end == ts(1)
+    assert pa.types.is_timestamp(pa.array([result.end]).type)
+    assert result.end - result.start == timedelta(0)
