@@ -61,4 +61,5 @@ from featurestore.cli import (  # noqa: E402
     online_cmds,  # noqa: F401
     registry_cmds,  # noqa: F401
     repo_cmds,  # noqa: F401
+    serve_cmds,  # noqa: F401
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from types import FrameType
@@ -197,7 +198,7 @@ class FeatureServer:
         self.metrics.watch_freshness(lambda: all_watermarks(self.store))
 
 
-def serve_forever(server: FeatureServer) -> None:
+def serve_forever(server: FeatureServer, on_started: Callable[[], None] = lambda: None) -> None:
     """Start ``server`` and block; SIGTERM or SIGINT drain in-flight calls, then return."""
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -207,6 +208,7 @@ def serve_forever(server: FeatureServer) -> None:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.start()
+        on_started()
         server.wait()
     finally:
         for sig, handler in previous.items():

@@ -24,6 +24,7 @@ from featurestore.errors import (
     OnlineStoreUnavailableError,
     RegistryError,
     RequestError,
+    SourceDataError,
 )
 from featurestore.registry._convert import (
     entity_to_proto,
@@ -58,7 +59,7 @@ def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     """The status code and message a caller gets for ``exc``."""
     if isinstance(exc, _Abort):
         return exc.code, str(exc)
-    if isinstance(exc, (NotFoundError, RequestError, DefinitionError)):
+    if isinstance(exc, (NotFoundError, RequestError, DefinitionError, SourceDataError)):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
     if isinstance(exc, OnlineStoreUnavailableError):
         return grpc.StatusCode.UNAVAILABLE, f"the online store is unavailable: {exc}"

@@ -1,0 +1,139 @@
+"""A Redis the test owns goes down and comes back: UNAVAILABLE and NOT_SERVING while it is
+down, the server stays up, and recovers by itself."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pyarrow as pa
+import pytest
+import redis
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from featurestore.errors import OnlineStoreUnavailableError
+from featurestore.serving.client import FeatureClient
+from featurestore.serving.server import SERVICE_NAME
+
+pytestmark = [pytest.mark.grpc, pytest.mark.redis, pytest.mark.slow]
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class OwnRedis:
+    """A throwaway redis-server on a free port, without persistence."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not on PATH")
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def health(address: str) -> int:
+    stub = health_pb2_grpc.HealthStub(grpc.insecure_channel(address))
+    return stub.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=5).status
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_store_down_then_back(
+    own_redis: OwnRedis,
+    applied_repo: Callable[[str], Any],
+    unique_project: str,
+    serve: Callable[..., Any],
+) -> None:
+    config = (
+        f"project: {unique_project}\nonline_store:\n  type: redis\n"
+        f"  url: redis://127.0.0.1:{own_redis.port}/0\n"
+    )
+    store = applied_repo(config)
+    server = serve(store, probe_interval=0.1)
+    client = FeatureClient(server.address, retries=0)
+    pushed = pa.table(
+        {
+            "driver_id": [1],
+            "event_timestamp": pa.array([datetime(2026, 1, 1, tzinfo=UTC)]),
+            "conv_rate": [0.5],
+            "trips": [4],
+            "city": ["Oslo"],
+        }
+    )
+    client.push("driver_push", pushed)
+    assert health(server.address) == SERVING
+
+    own_redis.stop()
+    with pytest.raises(OnlineStoreUnavailableError, match="unavailable"):
+        client.get_online_features("ranker", {"driver_id": [1]})
+    wait_for(lambda: health(server.address) == NOT_SERVING)
+    assert 'featurestore_serving_errors_total{code="UNAVAILABLE",method="GetOnlineFeatures"}' in (
+        server.metrics.text()
+    )
+
+    own_redis.start()  # same port, empty (no persistence)
+    wait_for(lambda: health(server.address) == SERVING)
+    assert client.get_online_features("ranker", {"driver_id": [1]}).to_dict()["trips"] == [None]
+    client.push("driver_push", pushed)
+    assert client.get_online_features("ranker", {"driver_id": [1]}).to_dict()["trips"] == [4]

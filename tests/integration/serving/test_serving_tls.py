@@ -1,0 +1,121 @@
+"""TLS and mTLS with certificates made at test time by the openssl CLI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from featurestore.errors import OnlineStoreUnavailableError
+from featurestore.serving.auth import TlsFiles
+from featurestore.serving.client import FeatureClient
+
+pytestmark = pytest.mark.grpc
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def issue(name: str, cwd: Path, san: str) -> None:
+    """``name.key`` and ``name.pem`` signed by ``ca`` in ``cwd``."""
+    openssl(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.csr",
+        "-subj",
+        f"/CN={name}",
+        cwd=cwd,
+    )
+    (cwd / f"{name}.ext").write_text(f"subjectAltName={san}\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        f"{name}.pem",
+        "-days",
+        "1",
+        "-extfile",
+        f"{name}.ext",
+        cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not on PATH")
+    d = tmp_path_factory.mktemp("certs")
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=test-ca",
+        cwd=d,
+    )
+    issue("server", d, "DNS:localhost,IP:127.0.0.1")
+    issue("client", d, "DNS:client")
+    return d
+
+
+@pytest.fixture
+def sqlite_store(applied_repo: Callable[[str], Any], unique_project: str) -> Any:
+    return applied_repo(f"project: {unique_project}\n")
+
+
+def test_tls_server_needs_a_tls_client(
+    certs: Path, sqlite_store: Any, serve: Callable[..., Any]
+) -> None:
+    tls = TlsFiles(cert=certs / "server.pem", key=certs / "server.key")
+    server = serve(sqlite_store, tls=tls)
+    client = FeatureClient(server.address, tls=certs / "ca.pem")
+    assert client.server_info().project == sqlite_store.project
+    assert client.get_online_features("ranker", {"driver_id": [1]}).to_dict()["trips"] == [None]
+    with pytest.raises(OnlineStoreUnavailableError):
+        FeatureClient(server.address, retries=0, timeout=2).server_info()
+
+
+def test_mtls_needs_a_client_certificate(
+    certs: Path, sqlite_store: Any, serve: Callable[..., Any]
+) -> None:
+    tls = TlsFiles(certs / "server.pem", certs / "server.key", client_ca=certs / "ca.pem")
+    server = serve(sqlite_store, tls=tls, host="127.0.0.1")
+    with_cert = FeatureClient(
+        server.address,
+        tls=certs / "ca.pem",
+        client_cert=certs / "client.pem",
+        client_key=certs / "client.key",
+    )
+    assert with_cert.server_info().project == sqlite_store.project
+    without = FeatureClient(server.address, tls=certs / "ca.pem", retries=0, timeout=2)
+    with pytest.raises(OnlineStoreUnavailableError):
+        without.server_info()
