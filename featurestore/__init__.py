@@ -31,6 +31,9 @@ from featurestore.errors import (
 # Online results.
 from featurestore.online.response import FeatureStatus, OnlineResponse
 
+# Serving: a client of `featurestore serve` (gRPC lookups and push, Flight training frames).
+from featurestore.serving.client import FeatureClient
+
 # The store: registry, training frames, materialization, online reads.
 from featurestore.store import FeatureStore
 
@@ -40,6 +43,7 @@ __all__ = [
     "ConfigError",
     "DefinitionError",
     "Entity",
+    "FeatureClient",
     "FeatureService",
     "FeatureStatus",
     "FeatureStore",
