@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from featurestore._proto import registry_pb2 as featurestore_dot_v1_dot_registry__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66\x65\x61turestore/v1/serving.proto\x12\x0f\x66\x65\x61turestore.v1\x1a\x1e\x66\x65\x61turestore/v1/registry.proto\"\x94\x04\n\x0bValueColumn\x12\x32\n\x0b\x62ool_values\x18\x01 \x01(\x0b\x32\x1b.featurestore.v1.BoolValuesH\x00\x12\x34\n\x0cint32_values\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.Int32ValuesH\x00\x12\x34\n\x0cint64_values\x18\x03 \x01(\x0b\x32\x1c.featurestore.v1.Int64ValuesH\x00\x12\x34\n\x0c\x66loat_values\x18\x04 \x01(\x0b\x32\x1c.featurestore.v1.FloatValuesH\x00\x12\x36\n\rdouble_values\x18\x05 \x01(\x0b\x32\x1d.featurestore.v1.DoubleValuesH\x00\x12\x36\n\rstring_values\x18\x06 \x01(\x0b\x32\x1d.featurestore.v1.StringValuesH\x00\x12\x34\n\x0c\x62ytes_values\x18\x07 \x01(\x0b\x32\x1c.featurestore.v1.BytesValuesH\x00\x12<\n\x10timestamp_values\x18\x08 \x01(\x0b\x32 .featurestore.v1.TimestampValuesH\x00\x12\x32\n\x0blist_values\x18\t \x01(\x0b\x32\x1b.featurestore.v1.ListValuesH\x00\x12\r\n\x05nulls\x18\x0f \x03(\x08\x42\x08\n\x06values\"\x1c\n\nBoolValues\x12\x0e\n\x06values\x18\x01 \x03(\x08\"\x1d\n\x0bInt32Values\x12\x0e\n\x06values\x18\x01 \x03(\x05\"\x1d\n\x0bInt64Values\x12\x0e\n\x06values\x18\x01 \x03(\x03\"\x1d\n\x0b\x46loatValues\x12\x0e\n\x06values\x18\x01 \x03(\x02\"\x1e\n\x0c\x44oubleValues\x12\x0e\n\x06values\x18\x01 \x03(\x01\"\x1e\n\x0cStringValues\x12\x0e\n\x06values\x18\x01 \x03(\t\"\x1d\n\x0b\x42ytesValues\x12\x0e\n\x06values\x18\x01 \x03(\x0c\"!\n\x0fTimestampValues\x12\x0e\n\x06micros\x18\x01 \x03(\x03\"J\n\nListValues\x12\x0f\n\x07offsets\x18\x01 \x03(\x05\x12+\n\x05items\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\"I\n\x0bNamedColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x06\x63olumn\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\"\x1b\n\x0b\x46\x65\x61tureRefs\x12\x0c\n\x04refs\x18\x01 \x03(\t\"\xcd\x01\n\x18GetOnlineFeaturesRequest\x12\x30\n\x08\x66\x65\x61tures\x18\x01 \x01(\x0b\x32\x1c.featurestore.v1.FeatureRefsH\x00\x12\x19\n\x0f\x66\x65\x61ture_service\x18\x02 \x01(\tH\x00\x12.\n\x08\x65ntities\x18\x04 \x03(\x0b\x32\x1c.featurestore.v1.NamedColumn\x12\x1a\n\x12\x66ull_feature_names\x18\x05 \x01(\x08\x42\x0b\n\tselectionJ\x04\x08\x03\x10\x04R\x05model\"\x95\x01\n\rFeatureColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x06values\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\x12\x10\n\x08statuses\x18\x03 \x01(\x0c\x12\x36\n\x10\x65vent_timestamps\x18\x04 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\"\x97\x01\n\x19GetOnlineFeaturesResponse\x12.\n\x08\x65ntities\x18\x01 \x03(\x0b\x32\x1c.featurestore.v1.NamedColumn\x12\x30\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32\x1e.featurestore.v1.FeatureColumn\x12\x18\n\x10registry_version\x18\x03 \x01(\t\"z\n\x0bPushRequest\x12\x13\n\x0bpush_source\x18\x01 \x01(\t\x12-\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x1c.featurestore.v1.NamedColumn\x12\'\n\x02to\x18\x03 \x01(\x0e\x32\x1b.featurestore.v1.PushTarget\"\x1c\n\x0cPushResponse\x12\x0c\n\x04rows\x18\x01 \x01(\x03\"\x19\n\x17ListFeatureViewsRequest\"\xdb\x01\n\x18ListFeatureViewsResponse\x12)\n\x08\x65ntities\x18\x01 \x03(\x0b\x32\x17.featurestore.v1.Entity\x12\x33\n\rfeature_views\x18\x02 \x03(\x0b\x32\x1c.featurestore.v1.FeatureView\x12\x45\n\x17on_demand_feature_views\x18\x03 \x03(\x0b\x32$.featurestore.v1.OnDemandFeatureView\x12\x18\n\x10registry_version\x18\x04 \x01(\t\"-\n\x1d\x44\x65scribeFeatureServiceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xd5\x01\n\x1e\x44\x65scribeFeatureServiceResponse\x12\x38\n\x0f\x66\x65\x61ture_service\x18\x01 \x01(\x0b\x32\x1f.featurestore.v1.FeatureService\x12.\n\x0e\x65ntity_columns\x18\x02 \x03(\x0b\x32\x16.featurestore.v1.Field\x12/\n\x0f\x66\x65\x61ture_columns\x18\x03 \x03(\x0b\x32\x16.featurestore.v1.Field\x12\x18\n\x10registry_version\x18\x04 \x01(\t\"\x16\n\x14GetServerInfoRequest\"s\n\x15GetServerInfoResponse\x12\x16\n\x0eserver_version\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x18\n\x10registry_version\x18\x03 \x01(\t\x12\x17\n\x0fregistry_pinned\x18\x04 \x01(\x08*~\n\rFeatureStatus\x12\x1a\n\x16\x46\x45\x41TURE_STATUS_PRESENT\x10\x00\x12\x17\n\x13\x46\x45\x41TURE_STATUS_NULL\x10\x01\x12\x1c\n\x18\x46\x45\x41TURE_STATUS_NOT_FOUND\x10\x02\x12\x1a\n\x16\x46\x45\x41TURE_STATUS_EXPIRED\x10\x03*a\n\nPushTarget\x12\x16\n\x12PUSH_TARGET_ONLINE\x10\x00\x12\x17\n\x13PUSH_TARGET_OFFLINE\x10\x01\x12\"\n\x1ePUSH_TARGET_ONLINE_AND_OFFLINE\x10\x02\x32\x85\x04\n\x0e\x46\x65\x61tureServing\x12j\n\x11GetOnlineFeatures\x12).featurestore.v1.GetOnlineFeaturesRequest\x1a*.featurestore.v1.GetOnlineFeaturesResponse\x12\x43\n\x04Push\x12\x1c.featurestore.v1.PushRequest\x1a\x1d.featurestore.v1.PushResponse\x12g\n\x10ListFeatureViews\x12(.featurestore.v1.ListFeatureViewsRequest\x1a).featurestore.v1.ListFeatureViewsResponse\x12y\n\x16\x44\x65scribeFeatureService\x12..featurestore.v1.DescribeFeatureServiceRequest\x1a/.featurestore.v1.DescribeFeatureServiceResponse\x12^\n\rGetServerInfo\x12%.featurestore.v1.GetServerInfoRequest\x1a&.featurestore.v1.GetServerInfoResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66\x65\x61turestore/v1/serving.proto\x12\x0f\x66\x65\x61turestore.v1\x1a\x1e\x66\x65\x61turestore/v1/registry.proto\"\x94\x04\n\x0bValueColumn\x12\x32\n\x0b\x62ool_values\x18\x01 \x01(\x0b\x32\x1b.featurestore.v1.BoolValuesH\x00\x12\x34\n\x0cint32_values\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.Int32ValuesH\x00\x12\x34\n\x0cint64_values\x18\x03 \x01(\x0b\x32\x1c.featurestore.v1.Int64ValuesH\x00\x12\x34\n\x0c\x66loat_values\x18\x04 \x01(\x0b\x32\x1c.featurestore.v1.FloatValuesH\x00\x12\x36\n\rdouble_values\x18\x05 \x01(\x0b\x32\x1d.featurestore.v1.DoubleValuesH\x00\x12\x36\n\rstring_values\x18\x06 \x01(\x0b\x32\x1d.featurestore.v1.StringValuesH\x00\x12\x34\n\x0c\x62ytes_values\x18\x07 \x01(\x0b\x32\x1c.featurestore.v1.BytesValuesH\x00\x12<\n\x10timestamp_values\x18\x08 \x01(\x0b\x32 .featurestore.v1.TimestampValuesH\x00\x12\x32\n\x0blist_values\x18\t \x01(\x0b\x32\x1b.featurestore.v1.ListValuesH\x00\x12\r\n\x05nulls\x18\x0f \x03(\x08\x42\x08\n\x06values\"\x1c\n\nBoolValues\x12\x0e\n\x06values\x18\x01 \x03(\x08\"\x1d\n\x0bInt32Values\x12\x0e\n\x06values\x18\x01 \x03(\x05\"\x1d\n\x0bInt64Values\x12\x0e\n\x06values\x18\x01 \x03(\x03\"\x1d\n\x0b\x46loatValues\x12\x0e\n\x06values\x18\x01 \x03(\x02\"\x1e\n\x0c\x44oubleValues\x12\x0e\n\x06values\x18\x01 \x03(\x01\"\x1e\n\x0cStringValues\x12\x0e\n\x06values\x18\x01 \x03(\t\"\x1d\n\x0b\x42ytesValues\x12\x0e\n\x06values\x18\x01 \x03(\x0c\"!\n\x0fTimestampValues\x12\x0e\n\x06micros\x18\x01 \x03(\x03\"J\n\nListValues\x12\x0f\n\x07offsets\x18\x01 \x03(\x05\x12+\n\x05items\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\"I\n\x0bNamedColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x06\x63olumn\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\"\x1b\n\x0b\x46\x65\x61tureRefs\x12\x0c\n\x04refs\x18\x01 \x03(\t\"\xd1\x01\n\x18GetOnlineFeaturesRequest\x12\x30\n\x08\x66\x65\x61tures\x18\x01 \x01(\x0b\x32\x1c.featurestore.v1.FeatureRefsH\x00\x12\x19\n\x0f\x66\x65\x61ture_service\x18\x02 \x01(\tH\x00\x12\x0f\n\x05model\x18\x03 \x01(\tH\x00\x12.\n\x08\x65ntities\x18\x04 \x03(\x0b\x32\x1c.featurestore.v1.NamedColumn\x12\x1a\n\x12\x66ull_feature_names\x18\x05 \x01(\x08\x42\x0b\n\tselection\"\x95\x01\n\rFeatureColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x06values\x18\x02 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\x12\x10\n\x08statuses\x18\x03 \x01(\x0c\x12\x36\n\x10\x65vent_timestamps\x18\x04 \x01(\x0b\x32\x1c.featurestore.v1.ValueColumn\"\x97\x01\n\x19GetOnlineFeaturesResponse\x12.\n\x08\x65ntities\x18\x01 \x03(\x0b\x32\x1c.featurestore.v1.NamedColumn\x12\x30\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32\x1e.featurestore.v1.FeatureColumn\x12\x18\n\x10registry_version\x18\x03 \x01(\t\"z\n\x0bPushRequest\x12\x13\n\x0bpush_source\x18\x01 \x01(\t\x12-\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x1c.featurestore.v1.NamedColumn\x12\'\n\x02to\x18\x03 \x01(\x0e\x32\x1b.featurestore.v1.PushTarget\"\x1c\n\x0cPushResponse\x12\x0c\n\x04rows\x18\x01 \x01(\x03\"\x19\n\x17ListFeatureViewsRequest\"\xdb\x01\n\x18ListFeatureViewsResponse\x12)\n\x08\x65ntities\x18\x01 \x03(\x0b\x32\x17.featurestore.v1.Entity\x12\x33\n\rfeature_views\x18\x02 \x03(\x0b\x32\x1c.featurestore.v1.FeatureView\x12\x45\n\x17on_demand_feature_views\x18\x03 \x03(\x0b\x32$.featurestore.v1.OnDemandFeatureView\x12\x18\n\x10registry_version\x18\x04 \x01(\t\"-\n\x1d\x44\x65scribeFeatureServiceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xd5\x01\n\x1e\x44\x65scribeFeatureServiceResponse\x12\x38\n\x0f\x66\x65\x61ture_service\x18\x01 \x01(\x0b\x32\x1f.featurestore.v1.FeatureService\x12.\n\x0e\x65ntity_columns\x18\x02 \x03(\x0b\x32\x16.featurestore.v1.Field\x12/\n\x0f\x66\x65\x61ture_columns\x18\x03 \x03(\x0b\x32\x16.featurestore.v1.Field\x12\x18\n\x10registry_version\x18\x04 \x01(\t\"\x16\n\x14GetServerInfoRequest\"s\n\x15GetServerInfoResponse\x12\x16\n\x0eserver_version\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x18\n\x10registry_version\x18\x03 \x01(\t\x12\x17\n\x0fregistry_pinned\x18\x04 \x01(\x08*~\n\rFeatureStatus\x12\x1a\n\x16\x46\x45\x41TURE_STATUS_PRESENT\x10\x00\x12\x17\n\x13\x46\x45\x41TURE_STATUS_NULL\x10\x01\x12\x1c\n\x18\x46\x45\x41TURE_STATUS_NOT_FOUND\x10\x02\x12\x1a\n\x16\x46\x45\x41TURE_STATUS_EXPIRED\x10\x03*a\n\nPushTarget\x12\x16\n\x12PUSH_TARGET_ONLINE\x10\x00\x12\x17\n\x13PUSH_TARGET_OFFLINE\x10\x01\x12\"\n\x1ePUSH_TARGET_ONLINE_AND_OFFLINE\x10\x02\x32\x85\x04\n\x0e\x46\x65\x61tureServing\x12j\n\x11GetOnlineFeatures\x12).featurestore.v1.GetOnlineFeaturesRequest\x1a*.featurestore.v1.GetOnlineFeaturesResponse\x12\x43\n\x04Push\x12\x1c.featurestore.v1.PushRequest\x1a\x1d.featurestore.v1.PushResponse\x12g\n\x10ListFeatureViews\x12(.featurestore.v1.ListFeatureViewsRequest\x1a).featurestore.v1.ListFeatureViewsResponse\x12y\n\x16\x44\x65scribeFeatureService\x12..featurestore.v1.DescribeFeatureServiceRequest\x1a/.featurestore.v1.DescribeFeatureServiceResponse\x12^\n\rGetServerInfo\x12%.featurestore.v1.GetServerInfoRequest\x1a&.featurestore.v1.GetServerInfoResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'featurestore.v1.serving_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FEATURESTATUS']._serialized_start=2371
-  _globals['_FEATURESTATUS']._serialized_end=2497
-  _globals['_PUSHTARGET']._serialized_start=2499
-  _globals['_PUSHTARGET']._serialized_end=2596
+  _globals['_FEATURESTATUS']._serialized_start=2375
+  _globals['_FEATURESTATUS']._serialized_end=2501
+  _globals['_PUSHTARGET']._serialized_start=2503
+  _globals['_PUSHTARGET']._serialized_end=2600
   _globals['_VALUECOLUMN']._serialized_start=83
   _globals['_VALUECOLUMN']._serialized_end=615
   _globals['_BOOLVALUES']._serialized_start=617
@@ -61,27 +61,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FEATUREREFS']._serialized_start=1021
   _globals['_FEATUREREFS']._serialized_end=1048
   _globals['_GETONLINEFEATURESREQUEST']._serialized_start=1051
-  _globals['_GETONLINEFEATURESREQUEST']._serialized_end=1256
-  _globals['_FEATURECOLUMN']._serialized_start=1259
-  _globals['_FEATURECOLUMN']._serialized_end=1408
-  _globals['_GETONLINEFEATURESRESPONSE']._serialized_start=1411
-  _globals['_GETONLINEFEATURESRESPONSE']._serialized_end=1562
-  _globals['_PUSHREQUEST']._serialized_start=1564
-  _globals['_PUSHREQUEST']._serialized_end=1686
-  _globals['_PUSHRESPONSE']._serialized_start=1688
-  _globals['_PUSHRESPONSE']._serialized_end=1716
-  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_start=1718
-  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_end=1743
-  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_start=1746
-  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_end=1965
-  _globals['_DESCRIBEFEATURESERVICEREQUEST']._serialized_start=1967
-  _globals['_DESCRIBEFEATURESERVICEREQUEST']._serialized_end=2012
-  _globals['_DESCRIBEFEATURESERVICERESPONSE']._serialized_start=2015
-  _globals['_DESCRIBEFEATURESERVICERESPONSE']._serialized_end=2228
-  _globals['_GETSERVERINFOREQUEST']._serialized_start=2230
-  _globals['_GETSERVERINFOREQUEST']._serialized_end=2252
-  _globals['_GETSERVERINFORESPONSE']._serialized_start=2254
-  _globals['_GETSERVERINFORESPONSE']._serialized_end=2369
-  _globals['_FEATURESERVING']._serialized_start=2599
-  _globals['_FEATURESERVING']._serialized_end=3116
+  _globals['_GETONLINEFEATURESREQUEST']._serialized_end=1260
+  _globals['_FEATURECOLUMN']._serialized_start=1263
+  _globals['_FEATURECOLUMN']._serialized_end=1412
+  _globals['_GETONLINEFEATURESRESPONSE']._serialized_start=1415
+  _globals['_GETONLINEFEATURESRESPONSE']._serialized_end=1566
+  _globals['_PUSHREQUEST']._serialized_start=1568
+  _globals['_PUSHREQUEST']._serialized_end=1690
+  _globals['_PUSHRESPONSE']._serialized_start=1692
+  _globals['_PUSHRESPONSE']._serialized_end=1720
+  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_start=1722
+  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_end=1747
+  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_start=1750
+  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_end=1969
+  _globals['_DESCRIBEFEATURESERVICEREQUEST']._serialized_start=1971
+  _globals['_DESCRIBEFEATURESERVICEREQUEST']._serialized_end=2016
+  _globals['_DESCRIBEFEATURESERVICERESPONSE']._serialized_start=2019
+  _globals['_DESCRIBEFEATURESERVICERESPONSE']._serialized_end=2232
+  _globals['_GETSERVERINFOREQUEST']._serialized_start=2234
+  _globals['_GETSERVERINFOREQUEST']._serialized_end=2256
+  _globals['_GETSERVERINFORESPONSE']._serialized_start=2258
+  _globals['_GETSERVERINFORESPONSE']._serialized_end=2373
+  _globals['_FEATURESERVING']._serialized_start=2603
+  _globals['_FEATURESERVING']._serialized_end=3120
 # @@protoc_insertion_point(module_scope)

@@ -123,16 +123,18 @@ class FeatureRefs(_message.Message):
     def __init__(self, refs: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetOnlineFeaturesRequest(_message.Message):
-    __slots__ = ("features", "feature_service", "entities", "full_feature_names")
+    __slots__ = ("features", "feature_service", "model", "entities", "full_feature_names")
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     FEATURE_SERVICE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     ENTITIES_FIELD_NUMBER: _ClassVar[int]
     FULL_FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
     features: FeatureRefs
     feature_service: str
+    model: str
     entities: _containers.RepeatedCompositeFieldContainer[NamedColumn]
     full_feature_names: bool
-    def __init__(self, features: _Optional[_Union[FeatureRefs, _Mapping]] = ..., feature_service: _Optional[str] = ..., entities: _Optional[_Iterable[_Union[NamedColumn, _Mapping]]] = ..., full_feature_names: _Optional[bool] = ...) -> None: ...
+    def __init__(self, features: _Optional[_Union[FeatureRefs, _Mapping]] = ..., feature_service: _Optional[str] = ..., model: _Optional[str] = ..., entities: _Optional[_Iterable[_Union[NamedColumn, _Mapping]]] = ..., full_feature_names: _Optional[bool] = ...) -> None: ...
 
 class FeatureColumn(_message.Message):
     __slots__ = ("name", "values", "statuses", "event_timestamps")

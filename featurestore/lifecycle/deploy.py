@@ -52,14 +52,6 @@ class DeployReport:
     def failed(self) -> tuple[DeployCheck, ...]:
         return tuple(c for c in self.checks if not c.passed)
 
-    def lines(self) -> list[str]:
-        """One line per check, then its details indented."""
-        out = []
-        for check in self.checks:
-            out.append(f"{'PASS' if check.passed else 'FAIL'} {check.name}")
-            out.extend(f"  {d}" for d in check.details)
-        return out
-
 
 def deploy_model(
     store: FeatureStore,
@@ -73,7 +65,13 @@ def deploy_model(
     _rolled_back_from: str = "",
 ) -> DeployReport:
     """Check model ``name`` at ``version`` and, if every check passes, record it as the
-    deployed version. Raises ``DeployRefusedError`` (with ``.report``) otherwise."""
+    deployed version. Raises ``DeployRefusedError`` (with ``.report``) otherwise.
+
+    ``skew_sample`` distinct entities of the training dataset are compared (0 skips the skew
+    check); ``max_mismatch_rate`` is the largest share of them allowed to differ. ``now``
+    (default: the clock) is when freshness is judged and point-in-time values are taken;
+    online values are always read as they are.
+    """
     if not 0.0 <= max_mismatch_rate <= 1.0:
         msg = f"max_mismatch_rate is {max_mismatch_rate!r}; give a fraction from 0 to 1"
         raise RequestError(msg)

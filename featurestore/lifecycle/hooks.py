@@ -36,7 +36,7 @@ def fetch_model_features(
         )
     else:
         response = source.get_online_features(
-            model=model_name, entity_rows=entity_rows, full_feature_names=full_feature_names
+            None, entity_rows, model=model_name, full_feature_names=full_feature_names
         )
     return response.to_polars()
 

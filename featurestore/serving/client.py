@@ -119,15 +119,22 @@ class FeatureClient:
 
     def get_online_features(
         self,
-        features: Iterable[str] | FeatureService | str,
+        features: Iterable[str] | FeatureService | str | None,
         entity_rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]] | pa.Table,
         *,
+        model: str | None = None,
         full_feature_names: bool = False,
         timeout: float | None = None,
     ) -> OnlineResponse:
-        """The latest values for entity rows, as ``FeatureStore.get_online_features``."""
+        """The latest values for entity rows, as ``FeatureStore.get_online_features``;
+        with ``features=None, model=NAME``, the features of the deployed model NAME."""
         request = pb.GetOnlineFeaturesRequest(full_feature_names=full_feature_names)
-        if isinstance(features, str):
+        if (features is None) == (model is None):
+            msg = "pass either features or model=NAME (a deployed model), not both or neither"
+            raise RequestError(msg)
+        if model is not None:
+            request.model = model
+        elif isinstance(features, str):
             request.feature_service = features
         elif isinstance(features, FeatureService):
             request.features.refs.extend(features.feature_refs)

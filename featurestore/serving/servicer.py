@@ -26,6 +26,7 @@ from featurestore.errors import (
     RequestError,
     SourceDataError,
 )
+from featurestore.lifecycle.deploy import deployed_features
 from featurestore.registry._convert import (
     entity_to_proto,
     field_to_proto,
@@ -127,11 +128,13 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
             features = list(request.features.refs)
         elif selection == "feature_service":
             features = request.feature_service
+        elif selection == "model":
+            features = deployed_features(self.store, request.model)
         else:
             raise _Abort(
                 grpc.StatusCode.INVALID_ARGUMENT,
-                "no features requested: set `features.refs` ('view:feature', ...) or "
-                "`feature_service`",
+                "no features requested: set `features.refs` ('view:feature', ...), "
+                "`feature_service` or `model`",
             )
         entities = self._rows(request.entities, "entity")
         version = self._version()
