@@ -72,7 +72,10 @@ def _prepare(table: pa.Table, views: list[FeatureView], name: str) -> pa.Table:
     if created:
         types[created] = _TS
     for view in views:
-        check_columns(view, table.schema, where)
+        try:
+            check_columns(view, table.schema, where)
+        except SourceDataError as exc:
+            raise RequestError(str(exc)) from None
         for out, src in source_columns(view).items():
             dtype = view.key_schema.get(out) or view.field(out).dtype
             types[src] = dtype.to_arrow()

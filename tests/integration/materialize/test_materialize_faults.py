@@ -1,0 +1,150 @@
+"""Faults: Redis unreachable or killed mid-job gives a clear error, leaves watermarks as
+they were, and a rerun leaves the store exactly as a clean run would."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from online_support import activity_row, make_store, ts
+
+from featurestore.errors import OnlineStoreUnavailableError
+from featurestore.materialize import latest
+from featurestore.materialize.jobs import materialize
+from featurestore.materialize.watermarks import all_watermarks
+
+pytestmark = pytest.mark.redis
+
+ROWS = [activity_row(m, 1 + (m % 7) / 10, plays=m) for m in range(120)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port, without persistence."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        client.close()
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not on PATH")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.kill()
+
+
+def _dump(url: str, project: str) -> dict[bytes, tuple[bytes, int]]:
+    """Every key of the project (without the project part) with its value and expiry."""
+    client = redis.Redis.from_url(url)
+    out = {}
+    for key in client.scan_iter(match=f"fs:{project}:*"):
+        out[key.split(b":", 2)[2]] = (client.get(key), round(client.pttl(key) / 60_000))
+    client.close()
+    return out
+
+
+def test_killed_mid_job(own_redis: RedisServer, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(latest, "BATCH_ROWS", 10)
+    store = make_store(tmp_path / "repo", "redis", own_redis.url, "faults", activity=ROWS)
+    batches = []
+
+    def kill_after_two(view: str, rows: int) -> None:
+        batches.append(rows)
+        if len(batches) == 2:
+            own_redis.kill()
+
+    with pytest.raises(OnlineStoreUnavailableError, match=f"127.0.0.1:{own_redis.port}"):
+        materialize(store, ts(0), ts(2), views=["activity"], progress=kill_after_two)
+    assert all_watermarks(store) == {}
+    with pytest.raises(OnlineStoreUnavailableError):
+        store.get_online_features(["activity:plays"], [{"member_id": 1}])
+
+    own_redis.start()  # back, empty (no persistence); the rerun fills it
+    [result] = store.materialize(ts(0), ts(2), views=["activity"])
+    assert result.ok and result.rows_written == 120
+    assert list(all_watermarks(store)) == ["activity"]
+    clean = make_store(tmp_path / "clean", "redis", own_redis.url, "clean", activity=ROWS)
+    clean.materialize(ts(0), ts(2), views=["activity"])
+    assert _dump(own_redis.url, "faults") == _dump(own_redis.url, "clean")
+
+
+def test_crash_mid_job_then_rerun_equals_clean_run(
+    redis_url: str, unique_project: str, tmp_path: Path, monkeypatch
+) -> None:
+    """Half-written state (the process died after some batches) plus a rerun is a clean run."""
+    monkeypatch.setattr(latest, "BATCH_ROWS", 10)
+    store = make_store(tmp_path / "repo", "redis", redis_url, unique_project, activity=ROWS)
+    clean = make_store(tmp_path / "clean", "redis", redis_url, f"{unique_project}_c", activity=ROWS)
+    try:
+
+        def crash(view: str, rows: int) -> None:
+            if rows >= 30:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            materialize(store, ts(0), ts(2), views=["activity"], progress=crash)
+        assert all_watermarks(store) == {}
+        partial = _dump(redis_url, unique_project)
+        assert 0 < len(partial) < 120
+        store.materialize(ts(0), ts(2), views=["activity"])
+        clean.materialize(ts(0), ts(2), views=["activity"])
+        assert _dump(redis_url, unique_project) == _dump(redis_url, f"{unique_project}_c")
+    finally:
+        store.teardown()
+        clean.teardown()
+
+
+def test_unreachable_redis(tmp_path: Path) -> None:
+    url = f"redis://user:s3cret@127.0.0.1:{_free_port()}/0"
+    store = make_store(tmp_path / "repo", "redis", url, "down", activity=ROWS)
+    with pytest.raises(OnlineStoreUnavailableError) as info:
+        store.materialize(ts(0), ts(2))
+    assert "127.0.0.1" in str(info.value) and "s3cret" not in str(info.value)
+    assert all_watermarks(store) == {}
