@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import sys
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from types import FrameType
 
@@ -38,6 +40,18 @@ _NOW = click.option(
     default=None,
     help="Act as if it were this time (ISO 8601, UTC if no zone). Default: the clock.",
 )
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def _echo_json(data: object) -> None:
+    def plain(value: object) -> object:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, timedelta):
+            return value.total_seconds()
+        raise TypeError(type(value).__name__)
+
+    click.echo(json.dumps(data, default=plain, indent=2))
 
 
 def _ctx(
@@ -117,7 +131,7 @@ def run_due_cmd(obj: CliContext, workers: int, now: datetime | None) -> None:
     if not ran:
         console.print("No view is due.")
         return
-    _print_jobs(ran)
+    _print_outcomes(ran)
     if any(j.status == "failed" for j in ran):
         sys.exit(1)
 
@@ -141,7 +155,7 @@ def run_cmd(obj: CliContext, view: str, end: datetime | None) -> None:
     if outcome == "done":
         console.print(f"{view} is already materialized up to that time.")
         return
-    _print_jobs([outcome])
+    _print_outcomes([outcome])
     if outcome.status == "failed":
         sys.exit(1)
 
@@ -153,12 +167,21 @@ def run_cmd(obj: CliContext, view: str, end: datetime | None) -> None:
 )
 @click.option("--trigger", type=click.Choice(TRIGGERS), default=None, help="Only this trigger.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@_JSON
 @click.pass_obj
 def list_cmd(
-    obj: CliContext, view: str | None, status: str | None, trigger: str | None, limit: int
+    obj: CliContext,
+    view: str | None,
+    status: str | None,
+    trigger: str | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
     """List jobs, newest first."""
     found = _ctx(obj).history.jobs(view=view, status=status, trigger=trigger, limit=limit)
+    if as_json:
+        _echo_json([asdict(j) for j in found])
+        return
     if not found:
         console.print("No jobs.")
         return
@@ -167,10 +190,14 @@ def list_cmd(
 
 @jobs.command("show")
 @click.argument("job_id")
+@_JSON
 @click.pass_obj
-def show_cmd(obj: CliContext, job_id: str) -> None:
+def show_cmd(obj: CliContext, job_id: str, as_json: bool) -> None:
     """Show one job (by id or a unique prefix of at least 8 characters)."""
     job = _ctx(obj).history.get(job_id)
+    if as_json:
+        _echo_json(asdict(job))
+        return
     table = Table(show_header=False, box=None)
     rows = [
         ("id", job.id),
@@ -241,14 +268,18 @@ def backfill(obj: CliContext, view: str, start: datetime, end: datetime, chunk: 
 
 @main.command()
 @_NOW
+@_JSON
 @click.pass_obj
-def status(obj: CliContext, now: datetime | None) -> None:
+def status(obj: CliContext, now: datetime | None, as_json: bool) -> None:
     """Per online view: last success, watermark, lag behind schedule, next run, failing."""
     from featurestore.materialize.status import statuses
 
     ctx = _ctx(obj, now)
     moment = ctx.clock()
     found = statuses(ctx, moment)
+    if as_json:
+        _echo_json([asdict(s) for s in found])
+        return
     if not found:
         console.print("No online feature views.")
         return
@@ -265,15 +296,15 @@ def status(obj: CliContext, now: datetime | None) -> None:
         elif s.schedule and s.lag:
             state = "[yellow]behind[/]"
         else:
-            state = "[green]ok[/]" if s.watermark or s.last_success else "never run"
+            state = "[green]ok[/]" if s.watermark or s.last_success else "never"
         table.add_row(
             s.view,
             s.schedule or "-",
-            _time(s.watermark),
-            _time(s.last_success),
+            _minute(s.watermark),
+            _minute(s.last_success),
             "-" if s.rows_written is None else f"{s.rows_written:,}",
             "-" if s.lag is None else _span(s.lag),
-            _time(s.next_run),
+            _minute(s.next_run),
             state,
         )
     console.print(table)
@@ -281,19 +312,23 @@ def status(obj: CliContext, now: datetime | None) -> None:
 
 
 def _print_jobs(found: list[JobRecord]) -> None:
-    table = Table("id", "view", "trigger", "window (UTC)", "status", "attempt", "rows", "seconds")
+    table = Table("id", "view", "trigger", "window (UTC)", "status", "rows")
+    table.columns[0].no_wrap = True
     for j in found:
-        table.add_row(
-            j.id,
-            j.view,
-            j.trigger,
-            f"{_time(j.start)} → {_time(j.end)}",
-            _status(j),
-            str(j.attempt),
-            f"{j.rows_written:,}",
-            _duration(j),
-        )
+        window = f"{_minute(j.start)} → {_minute(j.end)}"
+        table.add_row(j.id, j.view, j.trigger, window, _status(j), f"{j.rows_written:,}")
     console.print(table)
+
+
+def _print_outcomes(ran: list[JobRecord]) -> None:
+    """One line per job: easy to read in a cron or CronJob log."""
+    for j in ran:
+        console.print(
+            f"{j.view}: {j.trigger} {_status(j)}, {j.rows_written:,} rows, "
+            f"{_minute(j.start)} → {_minute(j.end)} UTC, attempt {j.attempt}, "
+            f"{_duration(j)}s (job {j.id})",
+            soft_wrap=True,
+        )
 
 
 def _status(job: JobRecord) -> str:
@@ -304,6 +339,10 @@ def _status(job: JobRecord) -> str:
 
 def _time(moment: datetime | None) -> str:
     return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+def _minute(moment: datetime | None) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
 
 
 def _duration(job: JobRecord) -> str:

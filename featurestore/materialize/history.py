@@ -4,7 +4,7 @@ Layout under ``registry.state_url("jobs")`` (any fsspec URL)::
 
     <view>/<job id>.json
 
-A job id starts with its UTC start time, so names sort oldest to newest and the newest jobs
+A job id starts with the UTC time it was created, so names sort oldest to newest and the newest jobs
 of a view are found without reading the others. Each file is written only by the runner
 that holds the view's lease (see ``leases.py``), so concurrent schedulers never write the
 same file; a local write is a temp file plus rename, an object-store write one PUT. The
@@ -81,9 +81,11 @@ class JobRecord:
         return record
 
 
-def new_job_id(started: datetime) -> str:
-    """A unique id that sorts by start time: ``20240101T100000123456-1a2b3c4d``."""
-    return f"{started.astimezone(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+def new_job_id() -> str:
+    """A unique id that sorts by creation time: ``20240101T100000123456-1a2b3c4d``. The
+    time is the wall clock's, not the scheduler's (which tests move), so ids always sort
+    in the order jobs were created."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
 
 
 def runner_name() -> str:
@@ -123,7 +125,7 @@ class JobHistory:
     ) -> JobRecord:
         """Record a job as running and return its record."""
         record = JobRecord(
-            id=new_job_id(now),
+            id=new_job_id(),
             view=view,
             start=start,
             end=end,

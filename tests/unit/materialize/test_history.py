@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,11 +62,16 @@ def test_list_filters_and_orders_newest_first(url: str) -> None:
 
 def test_get_by_prefix_and_clear_errors(url: str) -> None:
     history = JobHistory(url)
-    a = history.start("a", None, T0, "schedule", now=T0)
-    b = history.start("b", None, T0, "schedule", now=T0)
-    assert history.get(a.id[:-2]) == a  # a unique prefix (8+ characters)
+    a = replace(history.start("a", None, T0, "schedule", now=T0), id="20240101T000000-aaaa0001")
+    history.save(a)
+    b = replace(history.start("b", None, T0, "schedule", now=T0), id="20240101T000000-bbbb0002")
+    history.save(b)
+    assert history.get("20240101T000000-aaaa0001") == a  # the full id
+    assert history.get("20240101T000000-b") == b  # a unique prefix
     with pytest.raises(NotFoundError, match="2 jobs have the id"):
-        history.get(a.id[:15])  # same start time: ambiguous
+        history.get("20240101T000000-")  # a prefix of both: ambiguous
+    with pytest.raises(NotFoundError, match="no job has the id '2024'"):
+        history.get("2024")  # shorter than 8 characters: never a prefix
     with pytest.raises(NotFoundError, match="no job has the id 'zzz'"):
         history.get("zzz")
     assert history.get(b.id).view == "b"
