@@ -40,4 +40,8 @@ fs registry history
 #   training dataset -> model -> deploy -> online prediction               (issue 7)
 # --------------------------------------------------------------------------------------
 
+step "Scheduled materialization: one pass of the due views, then their status"
+fs jobs run-due
+fs status
+
 step "Done: the registry is at $REPO/data/registry"
