@@ -1,0 +1,266 @@
+"""``RetrievalJob``: a lazy training frame; DuckDB runs only when the frame is read.
+
+Reading streams: ``to_batches()`` and ``to_parquet()`` hold one batch in Python at a time,
+while DuckDB works within the configured ``memory_limit`` and spills to ``temp_directory``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import fsspec
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from featurestore.definitions import OnDemandFeatureView
+from featurestore.errors import SourceDataError
+from featurestore.offline.engine import connect
+from featurestore.offline.entities import EntityRows, wrap_unreadable
+from featurestore.offline.query import ENTITY_INPUT, TIME, Bounds, ViewScan, build_query
+from featurestore.repo.config import OfflineConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output column: a view's feature (``scan`` >= 0) or an on-demand feature."""
+
+    name: str
+    feature: str
+    arrow_type: pa.DataType
+    scan: int = -1
+    on_demand: OnDemandFeatureView | None = None
+
+
+@dataclass(frozen=True)
+class OnDemandInputs:
+    """Where an on-demand view finds its inputs: (scan, feature) pairs and request fields."""
+
+    view: OnDemandFeatureView
+    features: tuple[tuple[int, str], ...]
+    request_fields: tuple[str, ...]
+
+
+class RetrievalJob:
+    """A point-in-time-correct training frame, computed when read.
+
+    >>> job = store.get_historical_features(entity_df, ["member_activity:plays_7d"])
+    ...                                                                  # doctest: +SKIP
+    >>> job.schema.names                                                 # doctest: +SKIP
+    ['member_id', 'event_timestamp', 'label', 'plays_7d']
+    >>> frame = job.to_polars()                                          # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        config: OfflineConfig,
+        repo_path: Path,
+        entities: EntityRows,
+        scans: list[ViewScan],
+        outputs: list[Output],
+        on_demand: list[OnDemandInputs],
+        ts_type: str,
+        filter_by_created_timestamp: bool,
+        schema: pa.Schema,
+    ) -> None:
+        self._config = config
+        self._repo_path = repo_path
+        self._entities = entities
+        self._scans = scans
+        self._outputs = outputs
+        self._on_demand = on_demand
+        self._ts_type = ts_type
+        self._filter_by_created = filter_by_created_timestamp
+        self._schema = schema
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The frame's columns: the entity columns as given, then the features."""
+        return self._schema
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def to_batches(self, batch_rows: int = DEFAULT_BATCH_ROWS) -> pa.RecordBatchReader:
+        """Stream the frame in entity-row order, ``batch_rows`` rows at a time."""
+        return pa.RecordBatchReader.from_batches(self._schema, self._batches(batch_rows))
+
+    def to_arrow(self) -> pa.Table:
+        return pa.Table.from_batches(list(self._batches(1_048_576)), schema=self._schema)
+
+    def to_polars(self) -> pl.DataFrame:
+        frame = pl.from_arrow(self.to_arrow())
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.to_arrow().to_pandas()
+
+    def to_parquet(
+        self,
+        url: str,
+        *,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        on_batch: Callable[[int], Any] | None = None,
+    ) -> int:
+        """Write the frame as one Parquet file at ``url`` (any fsspec URL), streaming; return
+        the number of rows. ``on_batch(rows)`` is called after each batch (for progress)."""
+        written = 0
+        with fsspec.open(url, "wb") as handle, pq.ParquetWriter(handle, self._schema) as writer:
+            for batch in self._batches(batch_rows):
+                writer.write_batch(batch)
+                written += batch.num_rows
+                if on_batch is not None:
+                    on_batch(batch.num_rows)
+        return written
+
+    def explain(self, *, analyze: bool = False) -> str:
+        """The SQL and DuckDB's plan. With ``analyze``, the query runs and the plan shows
+        rows and Parquet row groups actually read (to see pruning at work)."""
+        conn, sql = self._prepare()
+        try:
+            if not analyze:
+                plan = conn.sql("EXPLAIN " + sql).fetchall()
+                return sql + "\n\n" + "\n".join(row[1] for row in plan)
+            conn.execute("PRAGMA enable_profiling = 'json'")
+            path = self._repo_path / f".featurestore-profile-{time.monotonic_ns()}.json"
+            conn.execute(f"PRAGMA profiling_output = '{path}'")
+            try:
+                conn.sql(sql).fetchall()
+                conn.execute("PRAGMA disable_profiling")
+                import json
+
+                profile = json.loads(path.read_text())
+            finally:
+                path.unlink(missing_ok=True)
+            query = profile.get("query", {})
+            return (
+                f"{sql}\n\nrows scanned: {query.get('total_rows_scanned')}\n"
+                f"row groups scanned: {query.get('total_row_groups_scanned')} "
+                f"of {query.get('total_row_groups_to_scan')}"
+            )
+        except duckdb.Error as exc:
+            raise self._error(exc) from None
+        finally:
+            conn.close()
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _prepare(self) -> tuple[duckdb.DuckDBPyConnection, str]:
+        conn = connect(self._config, self._repo_path)
+        try:
+            for scan in self._scans:
+                scan.files.register(conn)
+            columns = self._entity_columns()
+            self._entities.register(conn, columns, self._ts_type)
+            query = f"SELECT min({TIME}), max({TIME}) FROM {ENTITY_INPUT}"
+            low, high = conn.sql(query).fetchall()[0]
+        except duckdb.Error as exc:
+            conn.close()
+            raise wrap_unreadable(self._entities, exc) from None
+        sql = build_query(
+            self._scans,
+            ts_type=self._ts_type,
+            bounds=Bounds(_as_datetime(low), _as_datetime(high)),
+            passthrough=not self._entities.in_memory,
+            filter_by_created_timestamp=self._filter_by_created,
+        )
+        return conn, sql
+
+    def _entity_columns(self) -> list[str]:
+        keys = {k for scan in self._scans for k in scan.view.join_keys}
+        return [
+            c for c in self._entities.schema.names if c in keys or c == self._entities.timestamp
+        ]
+
+    def _batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        conn, sql = self._prepare()
+        try:
+            try:
+                reader = conn.sql(sql).to_arrow_reader(batch_rows)
+            except duckdb.Error as exc:
+                raise self._error(exc) from None
+            offset = 0
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except (duckdb.Error, pa.ArrowException) as exc:
+                    raise self._error(exc) from None
+                yield self._assemble(batch, offset)
+                offset += batch.num_rows
+        finally:
+            conn.close()
+
+    def _assemble(self, batch: pa.RecordBatch, offset: int) -> pa.RecordBatch:
+        columns: dict[str, pa.Array] = {}
+        table = self._entities.table
+        if table is not None:
+            part = table.slice(offset, batch.num_rows)
+            for name in table.column_names:
+                columns[name] = part.column(name).combine_chunks()
+        else:
+            for name in self._entities.schema.names:
+                columns[name] = batch.column(name)
+        for out in self._outputs:
+            if out.scan >= 0:
+                alias = self._scans[out.scan].alias(out.scan, out.feature)
+                columns[out.name] = batch.column(alias)
+        for inputs in self._on_demand:
+            computed = inputs.view.compute(self._on_demand_frame(inputs, batch, columns))
+            for out in self._outputs:
+                if out.on_demand is inputs.view:
+                    columns[out.name] = computed.get_column(out.feature).to_arrow()
+        arrays = [_cast(columns[f.name], f.type) for f in self._schema]
+        return pa.RecordBatch.from_arrays(arrays, schema=self._schema)
+
+    def _on_demand_frame(
+        self, inputs: OnDemandInputs, batch: pa.RecordBatch, columns: dict[str, pa.Array]
+    ) -> pl.DataFrame:
+        data: dict[str, pa.Array] = {}
+        for scan_index, feature in inputs.features:
+            data[feature] = batch.column(self._scans[scan_index].alias(scan_index, feature))
+        for name in inputs.request_fields:
+            data[name] = columns[name]
+        frame = pl.from_arrow(pa.table(data))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def _error(self, exc: Exception) -> Exception:
+        views = sorted({s.view.name for s in self._scans})
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for scan in self._scans:
+            for path in scan.files.paths:
+                if path in str(exc):
+                    msg = (
+                        f"view {scan.view.name!r}: cannot read {path!r} ({first}); "
+                        "expected a readable Parquet file"
+                    )
+                    return SourceDataError(msg)
+        msg = f"reading the data of views {views} failed: {first}"
+        return SourceDataError(msg)
+
+
+def _cast(array: pa.Array | pa.ChunkedArray, target: pa.DataType) -> pa.Array:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if array.type == target else array.cast(target)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    to_pydatetime = getattr(value, "to_pydatetime", None)
+    return to_pydatetime() if to_pydatetime is not None else None

@@ -1,0 +1,224 @@
+"""The point-in-time join as one DuckDB query.
+
+Every view is one ``ASOF LEFT JOIN`` on the entity rows. Its inequality compares an ordering
+key, so DuckDB's "greatest row not after t" *is* the point-in-time winner, ties included:
+
+    (event_timestamp, created timestamp (nulls lowest), file position, row in file)
+
+The entity side uses ``(t, +inf, +inf, ...)``, so every row with ``event_timestamp <= t``
+qualifies and the greatest key wins. A ttl is a filter on the winner (if the latest row is
+too old, every older one is too). The scan of each source is pruned by the entity rows'
+time range (Parquet statistics skip row groups) and by the entity keys present (semi join).
+``filter_by_created_timestamp`` needs ``created <= t`` as well, which an ASOF join cannot
+express: those views use a range join that keeps the best row per entity row.
+
+The result is ordered by the entity row number, so every entity row comes back once, in
+its original order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+
+from featurestore.definitions import FeatureView, ParquetSource
+from featurestore.offline.source import SourceFiles, sql_string
+from featurestore.types import ArrayType, ValueType
+
+ROW = "__fs_row"  # the entity row number
+TIME = "__fs_t"  # the entity row's timestamp, normalized to UTC
+ENTITY_INPUT = "__fs_entity_input"  # the registered entity rows (with ROW)
+_MAX_BIGINT = 2**63 - 1
+_FILE_SHIFT = 40  # tie-break key: file position << 40 | row in file
+
+_DUCKDB_TYPES = {
+    "Bool": "BOOLEAN",
+    "Int32": "INTEGER",
+    "Int64": "BIGINT",
+    "Float32": "FLOAT",
+    "Float64": "DOUBLE",
+    "String": "VARCHAR",
+    "Bytes": "BLOB",
+    "UnixTimestamp": "TIMESTAMPTZ",
+}
+
+
+def duckdb_type(value_type: ValueType) -> str:
+    """The DuckDB type that holds ``value_type``."""
+    if isinstance(value_type, ArrayType):
+        return f"{duckdb_type(value_type.element)}[]"
+    return _DUCKDB_TYPES[value_type.name]
+
+
+def ident(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class ViewScan:
+    """What to read from one view's source, with the source's column names and types."""
+
+    view: FeatureView
+    files: SourceFiles
+    features: tuple[str, ...]  # features to fetch, by feature name
+    columns: dict[str, str]  # join key or feature name -> source column
+    types: dict[str, pa.DataType]  # source column -> Arrow type
+
+    @property
+    def source(self) -> ParquetSource:
+        return self.view.batch_source
+
+    def alias(self, index: int, feature: str) -> str:
+        return f"__fs_v{index}_{self.features.index(feature)}"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The entity rows' time range, for pruning the sources' scans."""
+
+    lowest: datetime | None
+    highest: datetime | None
+
+
+def timestamp_type(nanoseconds: bool) -> str:
+    return "TIMESTAMP_NS" if nanoseconds else "TIMESTAMP"
+
+
+def build_query(
+    scans: list[ViewScan],
+    *,
+    ts_type: str,
+    bounds: Bounds,
+    passthrough: bool,
+    filter_by_created_timestamp: bool,
+) -> str:
+    """The whole training-frame query: entity columns (when ``passthrough``), then each
+    scan's features as ``__fs_v{i}_{j}``, ordered by entity row."""
+    ctes = [f"__fs_e AS (SELECT * FROM {ENTITY_INPUT})"]
+    joins: list[str] = []
+    outputs: list[str] = ["e.* EXCLUDE (" + ROW + ", " + TIME + ")"] if passthrough else []
+    for i, scan in enumerate(scans):
+        ranged = filter_by_created_timestamp and bool(scan.source.created_timestamp_column)
+        ctes.append(f"__fs_v{i} AS ({_scan_sql(i, scan, ts_type, bounds, ranged)})")
+        if ranged:
+            ctes.append(f"__fs_m{i} AS ({_range_match(i, scan, ts_type)})")
+            joins.append(f"LEFT JOIN __fs_m{i} v{i} ON v{i}.{ROW} = e.{ROW}")
+            outputs.extend(f"v{i}.{scan.alias(i, f)}" for f in scan.features)
+            continue
+        on = [f"e.{ident(k)} = v{i}.{ident(k)}" for k in scan.view.join_keys]
+        on.append(f"{_entity_key(scan, ts_type)} >= v{i}.__fs_ord")
+        joins.append(f"ASOF LEFT JOIN __fs_v{i} v{i} ON " + " AND ".join(on))
+        fresh = _fresh(f"v{i}.__fs_ts", scan.view.ttl, ts_type)
+        for f in scan.features:
+            col = f"v{i}.{scan.alias(i, f)}"
+            outputs.append(
+                f"CASE WHEN {fresh} THEN {col} END AS {scan.alias(i, f)}" if fresh else col
+            )
+    select = ",\n  ".join(outputs) if outputs else ROW
+    return (
+        "WITH "
+        + ",\n".join(ctes)
+        + f"\nSELECT\n  {select}\nFROM __fs_e e\n"
+        + "\n".join(joins)
+        + f"\nORDER BY e.{ROW}"
+    )
+
+
+def _scan_sql(i: int, scan: ViewScan, ts_type: str, bounds: Bounds, ranged: bool) -> str:
+    """One view's rows: join keys, ordering key, (timestamps), features; pruned."""
+    src = scan.source
+    ts = ident(src.timestamp_field)
+    cols = [f"s.{ident(scan.columns[k])} AS {ident(k)}" for k in scan.view.join_keys]
+    cols.append(f"{_order_key(scan, ts_type)} AS __fs_ord")
+    if scan.view.ttl or ranged:
+        cols.append(f"CAST(s.{ts} AS {ts_type}) AS __fs_ts")
+    if ranged:
+        cols.append(f"CAST(s.{ident(src.created_timestamp_column)} AS {ts_type}) AS __fs_cr")
+    for f in scan.features:
+        column = scan.columns[f]
+        target = duckdb_type(scan.view.field(f).dtype)
+        cols.append(f"CAST(s.{ident(column)} AS {target}) AS {scan.alias(i, f)}")
+    where = [f"s.{ts} IS NOT NULL", *_time_filters(scan, bounds)]
+    semi = ""
+    if scan.view.join_keys:
+        keys = ", ".join(ident(k) for k in scan.view.join_keys)
+        on = " AND ".join(f"s.{ident(scan.columns[k])} = k.{ident(k)}" for k in scan.view.join_keys)
+        semi = f" SEMI JOIN (SELECT DISTINCT {keys} FROM __fs_e) k ON {on}"
+    return f"SELECT {', '.join(cols)} FROM {scan.files.scan()} s{semi} WHERE " + " AND ".join(where)
+
+
+def _order_key(scan: ViewScan, ts_type: str) -> str:
+    src = scan.source
+    parts = [f"'ts': CAST(s.{ident(src.timestamp_field)} AS {ts_type})"]
+    if src.created_timestamp_column:
+        created = f"CAST(s.{ident(src.created_timestamp_column)} AS {ts_type})"
+        parts.append(f"'cr': COALESCE({created}, '-infinity'::{ts_type})")
+    position = "s.file_row_number"
+    if len(scan.files.paths) > 1:
+        position = f"((s.file_index::BIGINT << {_FILE_SHIFT}) | s.file_row_number)"
+    parts.append(f"'tb': {position}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _entity_key(scan: ViewScan, ts_type: str) -> str:
+    """The entity side of the ordering key: ``(t, +inf, +inf)``; NULL when t is NULL (a
+    struct with a NULL field would compare as greatest)."""
+    parts = [f"'ts': e.{TIME}"]
+    if scan.source.created_timestamp_column:
+        parts.append(f"'cr': 'infinity'::{ts_type}")
+    parts.append(f"'tb': {_MAX_BIGINT}")
+    return f"(CASE WHEN e.{TIME} IS NOT NULL THEN {{{', '.join(parts)}}} END)"
+
+
+def _fresh(column: str, ttl: timedelta | None, ts_type: str) -> str:
+    """A condition that ``column`` is within ttl of the entity timestamp (exact integers)."""
+    if not ttl:
+        return ""
+    if ts_type == "TIMESTAMP_NS":
+        span = (ttl // timedelta(microseconds=1)) * 1000
+        return f"epoch_ns({column}) >= epoch_ns(e.{TIME}) - {span}"
+    span = ttl // timedelta(microseconds=1)
+    return f"epoch_us({column}) >= epoch_us(e.{TIME}) - {span}"
+
+
+def _range_match(i: int, scan: ViewScan, ts_type: str) -> str:
+    """Best row per entity row among rows with event and created time <= t (and in ttl)."""
+    on = [f"e.{ident(k)} = v.{ident(k)}" for k in scan.view.join_keys]
+    on += [f"v.__fs_ts <= e.{TIME}", f"(v.__fs_cr IS NULL OR v.__fs_cr <= e.{TIME})"]
+    fresh = _fresh("v.__fs_ts", scan.view.ttl, ts_type)
+    if fresh:
+        on.append(fresh)
+    cols = ", ".join(f"v.{scan.alias(i, f)}" for f in scan.features)
+    return (
+        f"SELECT e.{ROW}, {cols} FROM __fs_e e JOIN __fs_v{i} v ON {' AND '.join(on)} "
+        f"QUALIFY row_number() OVER (PARTITION BY e.{ROW} ORDER BY v.__fs_ord DESC) = 1"
+    )
+
+
+def _time_filters(scan: ViewScan, bounds: Bounds) -> list[str]:
+    """Loose bounds on the raw timestamp column, written so DuckDB pushes them into the
+    Parquet scan (row groups outside are skipped by their statistics). One second of slack
+    keeps them safe whatever the column's precision; the exact rule is applied later."""
+    src = scan.source
+    column_type = scan.types.get(src.timestamp_field)
+    if column_type is None or not pa.types.is_timestamp(column_type):
+        return []
+    literal_type = "TIMESTAMPTZ" if column_type.tz else "TIMESTAMP"
+    ts = f"s.{ident(src.timestamp_field)}"
+    out = []
+    if bounds.highest is not None:
+        out.append(f"{ts} <= {_literal(bounds.highest + timedelta(seconds=1), literal_type)}")
+    if bounds.lowest is not None and scan.view.ttl:
+        low = bounds.lowest - scan.view.ttl - timedelta(seconds=1)
+        out.append(f"{ts} >= {_literal(low, literal_type)}")
+    return out
+
+
+def _literal(moment: datetime, literal_type: str) -> str:
+    text = moment.replace(tzinfo=None).isoformat(sep=" ")
+    if literal_type == "TIMESTAMPTZ":
+        text += "+00"
+    return f"{sql_string(text)}::{literal_type}"
