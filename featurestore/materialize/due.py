@@ -1,8 +1,9 @@
 """When a scheduled view is due, over which window, and when it retries after a failure.
 
 A view's schedule fires at ticks (cron times, or whole multiples of an ``@every`` interval).
-A view is *done until* the end of its last successful window (its watermark, or the end of
-its last successful job). It is due when the schedule's latest tick at or before now is
+A view is *done until* its watermark: the end of its last fully successful window (it
+moves only on success, and resets when the view's stored layout changes, which makes the
+view due again at once). It is due when the schedule's latest tick at or before now is
 later than that: the window then runs from where it is done up to that tick. Many missed
 ticks (the scheduler was down) therefore make one window, not one per tick.
 
@@ -40,7 +41,7 @@ class RetryPolicy:
 class Progress:
     """What the history and the watermark say about one view."""
 
-    done_until: datetime | None  # end of the last successful window
+    done_until: datetime | None  # the watermark: end of the last successful window
     last_success: JobRecord | None  # last successful scheduled or manual job
     failures: tuple[JobRecord, ...]  # failed jobs since then, newest first
     running: JobRecord | None  # a job recorded as running, if any
@@ -76,9 +77,8 @@ def read_progress(history: JobHistory, view: str, watermark: datetime | None) ->
         failures.append(record)
         if len(failures) >= _MAX_STREAK:
             break
-    ends = [t for t in (watermark, last_success.end if last_success else None) if t is not None]
     return Progress(
-        done_until=max(ends) if ends else None,
+        done_until=watermark,
         last_success=last_success,
         failures=tuple(failures),
         running=running,

@@ -61,7 +61,7 @@ class JobContext:
     leases: Leases
     runner: Runner
     views: Callable[[], Mapping[str, str]]  # online view name -> schedule ("": none)
-    watermark: Callable[[str], datetime | None] = lambda view: None
+    watermark: Callable[[str], datetime | None]  # view name -> its watermark
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     lease_ttl: float = DEFAULT_TTL
     clock: Callable[[], datetime] = utcnow

@@ -178,3 +178,31 @@ def test_no_retry_wait_once_caught_up() -> None:
         "@hourly", progress(at("2024-01-01T11:00:00"), streak), at("2024-01-01T11:00:01"), POLICY
     )
     assert not d.due and d.retry_at is None and d.next_run == at("2024-01-01T12:00:00")
+
+
+@given(
+    minutes=st.integers(min_value=1, max_value=180),
+    done_offset=st.integers(min_value=-600, max_value=600),
+    now_offset=st.integers(min_value=0, max_value=600),
+)
+def test_due_matches_a_brute_force_reference(
+    minutes: int, done_offset: int, now_offset: int
+) -> None:
+    """Reference: list every tick by stepping from the epoch; due iff a tick t has
+    done < t <= now, and the window ends at the greatest such tick."""
+    schedule = f"@every {minutes}m"
+    base = datetime(1970, 1, 2, tzinfo=UTC)
+    now = base + timedelta(minutes=now_offset)
+    done = base + timedelta(minutes=done_offset, seconds=30)
+    step = timedelta(minutes=minutes)
+    ticks = []
+    t = datetime(1970, 1, 1, tzinfo=UTC)
+    while t <= max(now, done) + 2 * step:
+        ticks.append(t)
+        t += step
+    pending = [t for t in ticks if done < t <= now]
+    d = decide(schedule, progress(done), now, POLICY)
+    assert d.due == bool(pending)
+    assert d.target == max(t for t in ticks if t <= now)
+    expected_next = now if pending else min(t for t in ticks if t > done)
+    assert d.next_run == expected_next
