@@ -42,7 +42,15 @@ def init(directory: Path) -> None:
 @click.option("--no-check-data", is_flag=True, help="Do not check sources against their data.")
 @click.pass_obj
 def plan(obj: CliContext, exit_code: bool, no_check_data: bool) -> None:
-    """Show what `apply` would change in the registry, field by field."""
+    """Show what `apply` would change in the registry, field by field.
+
+    \b
+    Each change is classified:
+      breaking      a type, a removed feature or object, join keys, entities, the source,
+                    the transformation, ttl
+      non-breaking  a new feature or object, online, schedule, the order of features
+      metadata      owner, tags, descriptions
+    """
     result = obj.store.plan(check_data=not no_check_data)
     console.print(result.render_markup(), soft_wrap=True)
     if exit_code and result.has_changes:

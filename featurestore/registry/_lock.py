@@ -8,8 +8,10 @@ Three layers, so the lock holds between threads, processes and machines:
 * on any other filesystem, a lock *file* created with exclusive-create (``xb``). Object
   stores that honour conditional writes (S3 ``If-None-Match``, GCS, ``memory://``) make this
   exclusive. A lock older than ``STALE_AFTER`` is taken to belong to a crashed writer and
-  removed. Limit: on a store without conditional writes two writers can both believe they
-  hold the lock; use a local or network filesystem, or one writer at a time, there.
+  removed. Limits: on a store without conditional writes two writers can both believe they
+  hold the lock; and breaking a stale lock is not atomic, so two writers finding the same
+  stale lock at the same moment (only after a crash) may both proceed. Where that matters,
+  keep the registry on a local or network filesystem, or apply from one place at a time.
 """
 
 from __future__ import annotations
