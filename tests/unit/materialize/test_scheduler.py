@@ -166,3 +166,41 @@ def test_windows_tile_time_without_gaps_or_overlaps(tmp_path_factory, steps: lis
     assert all(e == latest_tick("@every 20m", e) for e in ends)
     assert ends[-1] == latest_tick("@every 20m", clock())
     assert [j.start for j in jobs] == [T0, *ends[:-1]]  # each from the previous end
+
+
+def test_scheduler_survives_an_unreadable_registry_and_sees_new_views(tmp_path: Path) -> None:
+    clock = Clock(T0 + timedelta(minutes=5))
+    views: dict[str, str] = {"a": "@hourly"}
+    broken = {"now": True}
+
+    def read_views() -> dict[str, str]:
+        if broken["now"]:
+            raise OSError("registry bucket unreachable")
+        return dict(views)
+
+    runner = FakeRunner(clock)
+    ctx = make_ctx(tmp_path, {}, clock, runner)
+    ctx.views = read_views
+    scheduler = Scheduler(ctx, workers=1, poll=30)
+    assert scheduler.step() == 30  # logged, retried after a poll interval
+    broken["now"] = False
+    scheduler.step()
+    scheduler.wait_idle()
+    views["b"] = "@every 5m"  # applied while the scheduler runs
+    scheduler.step()
+    scheduler.wait_idle()
+    scheduler.close()
+    assert [(v, e) for v, _, e in runner.calls] == [
+        ("a", T0),
+        ("b", T0 + timedelta(minutes=5)),
+    ]
+
+
+def test_step_waits_until_the_next_due_time(tmp_path: Path) -> None:
+    clock = Clock(T0 + timedelta(minutes=5))
+    ctx = make_ctx(tmp_path, {"q": "@every 15m"}, clock)
+    scheduler = Scheduler(ctx, workers=1, poll=3600)
+    scheduler.step()
+    scheduler.wait_idle()
+    assert scheduler.step() == 10 * 60  # the next tick is at 00:15
+    scheduler.close()
