@@ -88,6 +88,9 @@ recommender = FeatureService(
 '''
 
 
+DATA = ("customer_orders", "product_popularity")
+
+
 def project_name(directory: Path) -> str:
     """A valid project name from a directory name (``my-repo`` -> ``my_repo``)."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", directory.resolve().name) or "features"
@@ -96,8 +99,13 @@ def project_name(directory: Path) -> str:
 
 def scaffold(directory: Path, *, days: int = 5, seed: int = 7) -> list[Path]:
     """Write a repo (config, definitions, sample Parquet data) into ``directory``."""
-    if (directory / "featurestore.yaml").exists():
-        msg = f"{directory / 'featurestore.yaml'} already exists; init writes a new repo"
+    targets = ["featurestore.yaml", "features.py", *(f"data/{n}.parquet" for n in DATA)]
+    existing = [t for t in targets if (directory / t).exists()]
+    if existing:
+        msg = (
+            f"{directory / existing[0]} already exists; init writes a new repo and never "
+            "overwrites files (choose an empty or new directory)"
+        )
         raise ConfigError(msg)
     data = directory / "data"
     data.mkdir(parents=True, exist_ok=True)

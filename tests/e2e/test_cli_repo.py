@@ -57,6 +57,14 @@ def test_init_refuses_an_existing_repo(repo: Path) -> None:
     assert "featurestore.yaml already exists" in result.stderr
 
 
+def test_init_never_overwrites_a_users_file(tmp_path: Path) -> None:
+    (tmp_path / "features.py").write_text("# mine\n")
+    result = run("init", str(tmp_path), code=1)
+    assert "features.py already exists" in result.stderr and "never overwrites" in result.stderr
+    assert (tmp_path / "features.py").read_text() == "# mine\n"
+    assert not (tmp_path / "featurestore.yaml").exists()
+
+
 def test_list_and_describe_show_the_applied_definitions(repo: Path) -> None:
     run("-C", str(repo), "apply")
     entities = run("-C", str(repo), "list", "entities").output
