@@ -218,6 +218,24 @@ def show_cmd(obj: CliContext, job_id: str, as_json: bool) -> None:
     console.print(table)
 
 
+@jobs.command("prune")
+@click.option(
+    "--older-than", default="30d", show_default=True, help="Age of jobs to delete: 12h, 30d, ..."
+)
+@click.pass_obj
+def prune_cmd(obj: CliContext, older_than: str) -> None:
+    """Delete finished jobs older than --older-than (each view's last success is kept).
+
+    Backfill chunks deleted this way are run again if the same backfill is rerun.
+    """
+    age = parse_duration(older_than)
+    if age is None:
+        raise click.BadParameter(f"{older_than!r}: give a number and a unit s, m, h or d, e.g. 30d")
+    ctx = _ctx(obj)
+    removed = ctx.history.prune(ctx.clock() - age)
+    console.print(f"Deleted {removed} job record(s) older than {older_than}.")
+
+
 @main.command()
 @click.option("--view", required=True, help="The view to backfill.")
 @click.option("--start", type=_Moment(), required=True, help="Window start (ISO 8601).")

@@ -175,6 +175,27 @@ class JobHistory:
         if record.status != "running":
             self._finished[record.id] = record
 
+    def prune(self, before: datetime) -> int:
+        """Delete finished jobs that ended before ``before``, except each view's last
+        successful scheduled or manual job (``status`` shows it). Returns how many."""
+        removed = 0
+        for view in self.views():
+            keep = next(
+                (r.id for r in self.newest_first(view)
+                 if r.status == "succeeded" and r.trigger != "backfill"),
+                None,
+            )  # fmt: skip
+            for record in list(self.newest_first(view)):
+                if record.id == keep or record.ended is None or record.ended >= before:
+                    continue
+                try:
+                    self._fs.rm_file(self._path(view, record.id))
+                except FileNotFoundError:
+                    continue  # pruned by someone else meanwhile
+                self._finished.pop(record.id, None)
+                removed += 1
+        return removed
+
     # --- reading --------------------------------------------------------------------------
 
     def views(self) -> list[str]:

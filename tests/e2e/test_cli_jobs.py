@@ -62,6 +62,8 @@ def test_run_due_list_show_and_status(store: FeatureStore) -> None:
     [listed_json] = json.loads(cli(store, "jobs", "list", "--view", "activity", "--json").output)
     assert listed_json["id"] == job.id and listed_json["end"] == "2026-01-02T10:00:00+00:00"
     assert json.loads(cli(store, "jobs", "show", job.id, "--json").output) == listed_json
+    pruned = cli(store, "jobs", "prune", "--older-than", "0s")  # last successes are kept
+    assert pruned.output.strip() == "Deleted 0 job record(s) older than 0s."
 
 
 def test_errors_are_one_clear_line(store: FeatureStore) -> None:

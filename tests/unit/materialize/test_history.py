@@ -103,3 +103,28 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert len(jobs) == 80 and len({j.id for j in jobs}) == 80
     assert {j.status for j in jobs} == {"succeeded"}
     assert not list((tmp_path / "jobs").rglob("*.tmp"))
+
+
+def test_prune_keeps_recent_running_and_the_last_success(url: str) -> None:
+    history = JobHistory(url)
+    ok = ViewMaterialization("a", T0, T0, 1, 0.0)
+    bad = ViewMaterialization("a", T0, T0, 0, 0.0, error="boom")
+
+    def job(view: str, ended_hours: float, result: ViewMaterialization | None, trigger="schedule"):  # type: ignore[no-untyped-def]
+        record = history.start(view, None, T0, trigger, now=T0)
+        if result is None:
+            return record
+        return history.finish(record, result, now=T0 + timedelta(hours=ended_hours))
+
+    old_success = job("a", 1, ok)
+    last_success = job("a", 2, ok)  # old, but a's last success: kept
+    old_failure = job("a", 3, bad)
+    old_backfill = job("a", 4, ok, "backfill")
+    stuck = job("a", 0, None)  # still running: never pruned
+    recent = job("a", 30, bad)
+    b_only = job("b", 1, ok)  # b's last success: kept
+    assert history.prune(T0 + timedelta(hours=24)) == 3
+    left = {r.id for r in JobHistory(url).jobs()}
+    assert left == {last_success.id, stuck.id, recent.id, b_only.id}
+    assert not {old_success.id, old_failure.id, old_backfill.id} & left
+    assert history.prune(T0 + timedelta(hours=24)) == 0
