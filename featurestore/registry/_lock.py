@@ -51,17 +51,18 @@ def registry_lock(fs: Any, root: str, local: bool, url: str) -> Iterator[None]:
             except Timeout:
                 raise _timeout(url) from None
         else:
-            with _lock_file(fs, f"{root}/LOCK", url):
+            with _lock_file(fs, root, url):
                 yield
     finally:
         thread_lock.release()
 
 
 @contextmanager
-def _lock_file(fs: Any, path: str, url: str) -> Iterator[None]:
+def _lock_file(fs: Any, root: str, url: str) -> Iterator[None]:
+    path = f"{root}/LOCK"
     token = f"{socket.gethostname()}:{os.getpid()}:{time.time()}".encode()
     deadline = time.monotonic() + TIMEOUT
-    fs.makedirs(fs._parent(path), exist_ok=True)
+    fs.makedirs(root, exist_ok=True)
     while True:
         try:
             with fs.open(path, "xb") as f:

@@ -259,7 +259,7 @@ class RegistryStore:
     def _write_once(self, path: str, data: bytes) -> None:
         if self._fs.exists(path):
             return  # same id, same bytes: content addressing makes this a no-op
-        self._fs.makedirs(self._fs._parent(path), exist_ok=True)
+        self._fs.makedirs(self._path("versions"), exist_ok=True)
         self._replace(path, data)
 
     def _replace(self, path: str, data: bytes) -> None:
