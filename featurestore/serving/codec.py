@@ -45,38 +45,70 @@ _DEFAULTS: dict[str, Any] = {
     "string_values": "",
     "bytes_values": b"",
 }
+# Kinds whose values are a fixed-width buffer numpy can view without a copy.
+_FIXED = {"int32_values", "int64_values", "float_values", "double_values", "timestamp_values"}
+_kind_cache: dict[pa.DataType, str] = {}
+
+
+def _kind_of(arrow_type: pa.DataType, name: str) -> str:
+    """The ValueColumn kind for an Arrow type (cached: the lookup runs per column)."""
+    kind = _kind_cache.get(arrow_type)
+    if kind is None:
+        try:
+            value_type = from_arrow(arrow_type)
+        except DefinitionError as exc:
+            msg = f"column {name!r}: {exc}; supported: bool, integers, floats, strings, "
+            msg += "binary, timestamps, dates and lists of these"
+            raise RequestError(msg) from None
+        kind = (
+            "list_values" if isinstance(value_type, ArrayType) else (_BY_TYPE_NAME[value_type.name])
+        )
+        _kind_cache[arrow_type] = kind
+    return kind
+
+
+def null_mask(array: pa.Array) -> np.ndarray | None:
+    """True where ``array`` is null, read from its validity bitmap; None without nulls."""
+    if not array.null_count:
+        return None
+    bits = np.frombuffer(array.buffers()[0], np.uint8)
+    valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))
+    return np.asarray(valid[array.offset :] == 0)
 
 
 def encode_column(array: pa.Array | pa.ChunkedArray, out: pb.ValueColumn, name: str) -> None:
     """Fill ``out`` with ``array``'s values; ``name`` is used in error messages."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    try:
-        value_type = from_arrow(array.type)
-    except DefinitionError as exc:
-        msg = f"column {name!r}: {exc}; supported: bool, integers, floats, strings, "
-        msg += "binary, timestamps, dates and lists of these"
-        raise RequestError(msg) from None
-    if array.null_count:
-        out.nulls.extend(array.is_null().to_pylist())
-    if isinstance(value_type, ArrayType):
+    kind = _kind_of(array.type, name)
+    if kind == "list_values":
+        if array.null_count:
+            out.nulls.extend(array.is_null().to_pylist())
         _encode_list(array, out, name)
         return
-    kind = _BY_TYPE_NAME[value_type.name]
-    target, _ = _KINDS[kind]
+    target, dtype = _KINDS[kind]
     if array.type != target:
         try:  # timestamps truncate to microseconds; other casts must be lossless
             array = array.cast(target, safe=kind != "timestamp_values")
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            msg = f"column {name!r}: cannot send {array.type} as {value_type}: {exc}"
+            msg = f"column {name!r}: cannot send {array.type} as {target}: {exc}"
             raise RequestError(msg) from None
-    if kind == "timestamp_values":
-        array = array.cast(pa.int64())
-    if array.null_count:
-        array = array.fill_null(_DEFAULTS.get(kind, 0))
+    mask = null_mask(array)
+    if mask is not None:
+        out.nulls.extend(mask.tolist())
     field = getattr(out, kind)
     field.SetInParent()
-    (field.micros if kind == "timestamp_values" else field.values).extend(array.to_pylist())
+    values: list[Any]
+    if kind in _FIXED:
+        data = np.frombuffer(array.buffers()[1], dtype, array.offset + len(array))
+        data = data[array.offset :]
+        values = (np.where(mask, 0, data) if mask is not None else data).tolist()
+    else:
+        values = array.to_pylist()
+        if mask is not None:
+            default = _DEFAULTS[kind]
+            values = [default if v is None else v for v in values]
+    (field.micros if kind == "timestamp_values" else field.values).extend(values)
 
 
 def _encode_list(array: pa.Array, out: pb.ValueColumn, name: str) -> None:
@@ -100,20 +132,22 @@ def decode_column(col: pb.ValueColumn, name: str) -> pa.Array:
         raise RequestError(msg)
     mask = np.fromiter(col.nulls, np.bool_, len(col.nulls)) if len(col.nulls) else None
     if kind == "list_values":
-        array = _decode_list(col.list_values, name, mask)
-    else:
-        arrow_type, dtype = _KINDS[kind]
-        field = getattr(col, kind)
-        values = field.micros if kind == "timestamp_values" else field.values
-        raw: Any = np.fromiter(values, dtype, len(values)) if dtype is not None else list(values)
-        if mask is not None and len(mask) != len(raw):
-            msg = f"column {name!r} has {len(raw)} values but {len(mask)} null flags"
-            raise RequestError(msg)
-        if kind == "timestamp_values":
-            array = pa.array(raw, pa.int64(), mask=mask).cast(TIMESTAMP)
-        else:
-            array = pa.array(raw, arrow_type, mask=mask)
-    return array
+        return _decode_list(col.list_values, name, mask)
+    arrow_type, dtype = _KINDS[kind]
+    field = getattr(col, kind)
+    values = field.micros if kind == "timestamp_values" else field.values
+    if mask is not None and len(mask) != len(values):
+        msg = f"column {name!r} has {len(values)} values but {len(mask)} null flags"
+        raise RequestError(msg)
+    if dtype is None or kind == "bool_values":
+        return pa.array(list(values), arrow_type, mask=mask)
+    data = np.fromiter(values, dtype, len(values))
+    validity = None
+    if mask is not None:
+        validity = pa.py_buffer(np.packbits(~mask, bitorder="little"))
+    return pa.Array.from_buffers(
+        arrow_type, len(data), [validity, pa.py_buffer(data)], null_count=-1
+    )
 
 
 def _decode_list(lists: pb.ListValues, name: str, mask: np.ndarray | None) -> pa.Array:
@@ -133,9 +167,8 @@ def _decode_list(lists: pb.ListValues, name: str, mask: np.ndarray | None) -> pa
     if mask is not None and len(mask) != len(offsets) - 1:
         msg = f"column {name!r} has {len(offsets) - 1} rows but {len(mask)} null flags"
         raise RequestError(msg)
-    return pa.ListArray.from_arrays(
-        pa.array(offsets), items, mask=pa.array(mask) if mask is not None else None
-    )
+    null_flags = pa.array(mask) if mask is not None else None
+    return pa.ListArray.from_arrays(pa.array(offsets), items, mask=null_flags)
 
 
 def encode_table(columns: Iterable[tuple[str, pa.Array | pa.ChunkedArray]], out: Any) -> None:
@@ -166,25 +199,46 @@ def response_to_proto(
     msg = pb.GetOnlineFeaturesResponse(registry_version=registry_version)
     entities = response.entities
     encode_table(zip(entities.column_names, entities.columns, strict=True), msg.entities)
+    stamps: dict[int, pb.ValueColumn] = {}  # features of one view share one timestamp array
     for col in response.features:
         out = msg.features.add()
         out.name = col.name
         encode_column(col.values, out.values, col.name)
-        statuses = col.statuses.cast(pa.uint8()).fill_null(0)
-        out.statuses = statuses.to_numpy(zero_copy_only=False).tobytes()
-        encode_column(col.event_timestamps.cast(TIMESTAMP), out.event_timestamps, col.name)
+        out.statuses = _status_bytes(col.statuses)
+        encoded = stamps.get(id(col.event_timestamps))
+        if encoded is None:
+            encode_column(col.event_timestamps, out.event_timestamps, col.name)
+            stamps[id(col.event_timestamps)] = out.event_timestamps
+        else:
+            out.event_timestamps.CopyFrom(encoded)
     return msg
+
+
+def _status_bytes(statuses: pa.Array) -> bytes:
+    if statuses.type != pa.uint8() or statuses.null_count:
+        statuses = statuses.cast(pa.uint8()).fill_null(0)
+    data = np.frombuffer(statuses.buffers()[1], np.uint8, statuses.offset + len(statuses))
+    return data[statuses.offset :].tobytes()
 
 
 def response_from_proto(msg: pb.GetOnlineFeaturesResponse) -> OnlineResponse:
     entities = decode_table(msg.entities)
-    features = tuple(
-        FeatureColumn(
-            name=f.name,
-            values=decode_column(f.values, f.name),
-            statuses=pa.array(np.frombuffer(f.statuses, np.uint8)),
-            event_timestamps=decode_column(f.event_timestamps, f.name),
+    features = []
+    stamps: list[tuple[pb.ValueColumn, pa.Array]] = []  # equal columns decode once
+    for f in msg.features:
+        event_timestamps = next((a for m, a in stamps if m == f.event_timestamps), None)
+        if event_timestamps is None:
+            event_timestamps = decode_column(f.event_timestamps, f.name)
+            stamps.append((f.event_timestamps, event_timestamps))
+        statuses = np.frombuffer(f.statuses, np.uint8)
+        features.append(
+            FeatureColumn(
+                name=f.name,
+                values=decode_column(f.values, f.name),
+                statuses=pa.Array.from_buffers(
+                    pa.uint8(), len(statuses), [None, pa.py_buffer(statuses)]
+                ),
+                event_timestamps=event_timestamps,
+            )
         )
-        for f in msg.features
-    )
-    return OnlineResponse(entities=entities, features=features)
+    return OnlineResponse(entities=entities, features=tuple(features))
