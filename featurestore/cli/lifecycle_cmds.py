@@ -29,6 +29,8 @@ from featurestore.lifecycle import (
 from featurestore.lifecycle.deploy import DEFAULT_MAX_MISMATCH_RATE, DEFAULT_SKEW_SAMPLE
 from featurestore.registry.store import short
 
+_FILES_SHOWN = 5
+
 
 def _when(moment: object) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}"
@@ -65,8 +67,9 @@ def datasets_list(obj: CliContext) -> None:
 
 @datasets.command("show")
 @click.argument("name")
+@click.option("--all-files", is_flag=True, help="List every source file, not the first few.")
 @click.pass_obj
-def datasets_show(obj: CliContext, name: str) -> None:
+def datasets_show(obj: CliContext, name: str, all_files: bool) -> None:
     """Show a training dataset's manifest and lineage."""
     d = get_training_dataset(obj.store, name)
     lines = [
@@ -91,10 +94,13 @@ def datasets_show(obj: CliContext, name: str) -> None:
         lines.append(f"      features: {escape(used)}")
         if v.source:
             lines.append(f"      source: {escape(v.source)} ({len(v.files)} file(s))")
-        for f in v.files:
+        shown = v.files if all_files else v.files[:_FILES_SHOWN]
+        for f in shown:
             when = _when(f.mtime) if f.mtime else "-"
             etag = f" etag {escape(f.etag)}" if f.etag else ""
             lines.append(f"        {escape(f.path)}  {f.size} bytes  {when}{etag}")
+        if len(shown) < len(v.files):
+            lines.append(f"        ... and {len(v.files) - len(shown)} more (--all-files)")
     lines.append("  schema:")
     lines.extend(f"    {escape(n)}: {escape(t)}" for n, t in d.schema)
     console.print("\n".join(lines), soft_wrap=True)

@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import fsspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from fsspec.implementations.local import LocalFileSystem
 
-from featurestore.definitions import ParquetSource
-from featurestore.offline.source import open_dataset, source_url
+from featurestore.offline.source import list_files
 
 if TYPE_CHECKING:
     from featurestore.store import FeatureStore
@@ -39,17 +36,15 @@ class SourceFile:
 
 
 def source_files(store: FeatureStore, path: str, *, view: str = "") -> list[SourceFile]:
-    """The files behind a source path (relative to the repo or a URL), sorted by path."""
-    source = ParquetSource(path=path, location="lineage")
-    dataset = open_dataset(store, source, view=view)
-    fs, _ = fsspec.core.url_to_fs(source_url(store, source))
-    local = isinstance(fs, LocalFileSystem)
+    """The files behind a source path (relative to the repo or a URL), as training frames
+    and materialization list them (sorted by path)."""
+    files = list_files(store.resolve_path(path), owner=f"view {view!r}" if view else "")
     out = []
-    for file in sorted(dataset.files):
-        info = fs.info(file)
+    for file in files.paths:
+        info = files.fs.info(file)
         out.append(
             SourceFile(
-                path=file if local else fs.unstrip_protocol(file),
+                path=file if files.is_local else files.fs.unstrip_protocol(file),
                 size=int(info.get("size") or 0),
                 mtime=_mtime(info),
                 etag=str(info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""),
