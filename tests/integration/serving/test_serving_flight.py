@@ -1,0 +1,111 @@
+"""Training frames over Arrow Flight equal the in-process frame; errors and auth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.flight as fl
+import pyarrow.parquet as pq
+import pytest
+
+from featurestore.errors import RequestError, ServerError
+from featurestore.serving.auth import parse_tokens
+from featurestore.serving.client import FeatureClient
+
+pytestmark = pytest.mark.grpc
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(applied_repo: Callable[[str], Any], unique_project: str) -> Any:
+    store = applied_repo(f"project: {unique_project}\n")
+    data = store.repo_path / "data"
+    data.mkdir(exist_ok=True)
+    pq.write_table(
+        pa.table(
+            {
+                "driver_id": pa.array([1, 1, 2, 3], pa.int64()),
+                "event_timestamp": pa.array(
+                    [T0, T0 + timedelta(hours=2), T0, T0 + timedelta(days=1)],
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "conv_rate": [0.1, 0.2, 0.5, 0.9],
+                "trips": pa.array([1, 2, 5, 9], pa.int64()),
+                "city": ["a", "b", "c", "d"],
+            }
+        ),
+        data / "driver.parquet",
+    )
+    return store
+
+
+def entity_rows(n: int = 6) -> pa.Table:
+    return pa.table(
+        {
+            "driver_id": pa.array([1, 1, 2, 3, 4, 1][:n], pa.int64()),
+            "event_timestamp": pa.array(
+                [T0 + timedelta(hours=1), T0 + timedelta(hours=3), T0, T0, T0, T0][:n],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "label": pa.array([0, 1, 0, 1, 0, 1][:n], pa.int64()),
+        }
+    )
+
+
+def client_for(server: Any, **kwargs: Any) -> FeatureClient:
+    return FeatureClient(server.address, flight=f"127.0.0.1:{server.flight.port}", **kwargs)
+
+
+def test_flight_frame_equals_in_process(store: Any, serve: Callable[..., Any]) -> None:
+    server = serve(store, flight_port=0)
+    features = ["driver_stats:conv_rate", "driver_stats:trips", "driver_stats:city"]
+    remote = client_for(server).get_historical_features(entity_rows(), features)
+    local = store.get_historical_features(entity_rows(), features).to_arrow()
+    assert remote.to_arrow().equals(local)
+    assert remote.to_polars()["trips"].to_list() == [
+        1,
+        2,
+        5,
+        None,
+        None,
+        1,
+    ]  # an event at exactly t counts
+    assert len(remote.to_pandas()) == 6
+    by_service = client_for(server).get_historical_features(
+        entity_rows(), "ranker", full_feature_names=True
+    )
+    assert by_service.to_arrow().column_names[-2:] == [
+        "driver_stats__conv_rate",
+        "driver_stats__trips",
+    ]
+    assert 'featurestore_serving_requests_total{code="OK",method="Flight/DoExchange"} 2.0' in (
+        server.metrics.text()
+    )
+
+
+def test_flight_errors_name_the_problem(store: Any, serve: Callable[..., Any]) -> None:
+    server = serve(store, flight_port=0)
+    client = client_for(server)
+    with pytest.raises(RequestError, match="unknown feature 'driver_stats:nope'"):
+        client.get_historical_features(entity_rows(), ["driver_stats:nope"])
+    raw = fl.FlightClient(f"grpc://127.0.0.1:{server.flight.port}")
+    writer, reader = raw.do_exchange(fl.FlightDescriptor.for_command(b"not json"))
+    with pytest.raises(pa.ArrowInvalid, match="must be a JSON object"), writer:
+        writer.begin(entity_rows().schema)
+        writer.write_table(entity_rows())
+        writer.done_writing()
+        reader.read_all()
+
+
+def test_flight_needs_a_token_when_auth_is_on(store: Any, serve: Callable[..., Any]) -> None:
+    server = serve(store, flight_port=0, tokens=parse_tokens("read:r", "test"))
+    with pytest.raises(ServerError, match="UNAUTHENTICATED"):
+        client_for(server).get_historical_features(entity_rows(), "ranker")
+    with pytest.raises(ServerError, match="UNAUTHENTICATED"):
+        client_for(server, token="wrong").get_historical_features(entity_rows(), "ranker")
+    frame = client_for(server, token="r").get_historical_features(entity_rows(), "ranker")
+    assert frame.to_arrow().num_rows == 6
