@@ -27,7 +27,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,6 +44,55 @@ DEVICE_P = [0.46, 0.31, 0.15, 0.08]
 GENRES = ["drama", "comedy", "documentary", "thriller", "kids", "sci-fi", "romance", "anime"]
 GENRE_P = [0.22, 0.2, 0.1, 0.13, 0.1, 0.1, 0.08, 0.07]
 TS = pa.timestamp("us", tz="UTC")
+CATEGORIES = {
+    "last_device_type": DEVICES,
+    "session_device": DEVICES,
+    "device_type": DEVICES,
+    "genre": GENRES,
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A table as numpy columns (strings as category indexes, nulls as masks), cheap to
+    reorder and extend; ``to_arrow`` builds the Arrow table once at the end."""
+
+    columns: dict[str, np.ndarray]
+    nulls: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def take(self, rows: np.ndarray) -> Frame:
+        return Frame(
+            {k: v[rows] for k, v in self.columns.items()},
+            {k: v[rows] for k, v in self.nulls.items()},
+        )
+
+    def append(self, other: Frame) -> Frame:
+        return Frame(
+            {k: np.concatenate([v, other.columns[k]]) for k, v in self.columns.items()},
+            {k: np.concatenate([v, other.nulls[k]]) for k, v in self.nulls.items()},
+        )
+
+    def sorted(self, key: str) -> Frame:
+        """By event time (to the second), then ``key``; ties keep their order (stable)."""
+        seconds = self.columns["event_timestamp"] // 1_000_000
+        keys = self.columns[key] - self.columns[key].min()
+        order = (seconds - seconds.min()) * (int(keys.max()) + 1) + keys  # fits in int64
+        return self.take(np.argsort(order, kind="stable"))
+
+    def to_arrow(self) -> pa.Table:
+        arrays = {}
+        for name, values in self.columns.items():
+            mask = self.nulls.get(name)
+            if name in CATEGORIES:
+                indices = pa.array(values.astype(np.int32), mask=mask)
+                arrays[name] = pa.DictionaryArray.from_arrays(
+                    indices, pa.array(CATEGORIES[name])
+                ).dictionary_decode()
+            elif name.endswith("_timestamp"):
+                arrays[name] = pa.array(values, TS, mask=mask)
+            else:
+                arrays[name] = pa.array(values, mask=mask)
+        return pa.table(arrays)
 
 
 @dataclass(frozen=True)
@@ -132,27 +181,34 @@ def _member_activity(
     usual = rng.random(n) < 0.8
     device = np.where(usual, members.device[member], rng.choice(4, size=n, p=DEVICE_P))
     since = np.where(plays_7d > 0, rng.integers(0, 7, n), rng.integers(7, 30, n))
-    table = pa.table(
+    frame = Frame(
         {
-            "member_id": pa.array(member.astype(np.int64) + 1_000_000),
-            "event_timestamp": pa.array(event, TS),
-            "created_timestamp": pa.array(event + _delays(rng, n, 300, 1_800, 0.02), TS),
-            "plays_7d": pa.array(plays_7d.astype(np.int64)),
-            "minutes_watched_7d": pa.array(minutes_7d),
-            "plays_30d": pa.array(plays_30d.astype(np.int64)),
-            "minutes_watched_30d": pa.array(minutes_30d),
-            "distinct_titles_30d": pa.array(distinct.astype(np.int64)),
-            "avg_completion_30d": pa.array(rng.beta(5, 2, n).astype(np.float32), mask=none),
-            "last_device_type": _strings(DEVICES, device, none | (rng.random(n) < 0.01)),
-            "days_since_last_play": pa.array(since.astype(np.int32), mask=none),
-        }
+            "member_id": member.astype(np.int64) + 1_000_000,
+            "event_timestamp": event,
+            "created_timestamp": event + _delays(rng, n, 300, 1_800, 0.02),
+            "plays_7d": plays_7d.astype(np.int64),
+            "minutes_watched_7d": minutes_7d,
+            "plays_30d": plays_30d.astype(np.int64),
+            "minutes_watched_30d": minutes_30d,
+            "distinct_titles_30d": distinct.astype(np.int64),
+            "avg_completion_30d": rng.beta(5, 2, n).astype(np.float32),
+            "last_device_type": device,
+            "days_since_last_play": since.astype(np.int32),
+        },
+        {
+            "avg_completion_30d": none,
+            "last_device_type": none | (rng.random(n) < 0.01),
+            "days_since_last_play": none,
+        },
     )
-    table = _sorted(_with_recomputes(rng, table, 0.005, "plays_7d"), "member_id")
+    frame = _with_recomputes(rng, frame, 0.005, "plays_7d").sorted("member_id")
+    table = frame.to_arrow()
     folder = out / "member_activity"
     shutil.rmtree(folder, ignore_errors=True)
-    days = _day_index(table, start_us)
+    first_day = start_us - start_us % DAY_US
+    days = (frame.columns["event_timestamp"] - first_day) // DAY_US
     bounds = np.searchsorted(days, np.arange(DAYS + 2))
-    first = datetime.fromtimestamp(start_us // 1_000_000, UTC).date()
+    first = datetime.fromtimestamp(first_day // 1_000_000, UTC).date()
     for day in range(DAYS + 1):
         lo, hi = int(bounds[day]), int(bounds[day + 1])
         if hi > lo:
@@ -179,21 +235,21 @@ def _title_popularity(rng: np.random.Generator, titles: Titles, start_us: int, o
     m = len(day)
     event = start_us + day * DAY_US  # computed for the day that just ended
     rating = (titles.rating[title] + rng.normal(0, 0.15, m)).clip(1, 5).astype(np.float32)
-    table = pa.table(
+    frame = Frame(
         {
-            "title_id": pa.array(title.astype(np.int64) + 1),
-            "event_timestamp": pa.array(event, TS),
-            "created_timestamp": pa.array(event + _delays(rng, m, 7_200, 14_400, 0.0), TS),
-            "views_24h": pa.array(views.astype(np.int64)),
-            "unique_viewers_7d": pa.array(rng.poisson(views * 4.2).astype(np.int64)),
-            "avg_rating_30d": pa.array(rating, mask=views < 5),
-            "trending_rank": pa.array(rank.astype(np.int32)),
-            "genre": _strings(GENRES, titles.genre[title], np.zeros(m, bool)),
-        }
+            "title_id": title.astype(np.int64) + 1,
+            "event_timestamp": event,
+            "created_timestamp": event + _delays(rng, m, 7_200, 14_400, 0.0),
+            "views_24h": views.astype(np.int64),
+            "unique_viewers_7d": rng.poisson(views * 4.2).astype(np.int64),
+            "avg_rating_30d": rating,
+            "trending_rank": rank.astype(np.int32),
+            "genre": titles.genre[title],
+        },
+        {"avg_rating_30d": views < 5},
     )
-    table = _sorted(_with_recomputes(rng, table, 0.03, "views_24h"), "title_id")
-    pq.write_table(table, out / "title_popularity.parquet")
-    return table.num_rows
+    frame = _with_recomputes(rng, frame, 0.03, "views_24h").sorted("title_id")
+    return _write(frame, out / "title_popularity.parquet")
 
 
 def _engagement(
@@ -206,23 +262,22 @@ def _engagement(
     episodes = np.where(series, 1 + rng.geometric(0.25, n), 1)
     completion = rng.beta(2.0, 1.2, n).astype(np.float32)
     minutes = np.round(completion * titles.runtime[title] * episodes, 1)
-    thumbs = rng.random(n) < np.where(completion > 0.5, 0.85, 0.4)
-    table = pa.table(
+    frame = Frame(
         {
-            "member_id": pa.array(member.astype(np.int64) + 1_000_000),
-            "title_id": pa.array(title.astype(np.int64) + 1),
-            "event_timestamp": pa.array(event, TS),
-            "created_timestamp": pa.array(event + _delays(rng, n, 600, 3_600, 0.01), TS),
-            "completion_ratio": pa.array(completion),
-            "rewatch_count": pa.array(rng.poisson(0.15, n).astype(np.int32)),
-            "minutes_watched": pa.array(minutes),
-            "episodes_watched": pa.array(episodes.astype(np.int32)),
-            "thumbs_up": pa.array(thumbs, mask=rng.random(n) < 0.85),
-        }
+            "member_id": member.astype(np.int64) + 1_000_000,
+            "title_id": title.astype(np.int64) + 1,
+            "event_timestamp": event,
+            "created_timestamp": event + _delays(rng, n, 600, 3_600, 0.01),
+            "completion_ratio": completion,
+            "rewatch_count": rng.poisson(0.15, n).astype(np.int32),
+            "minutes_watched": minutes,
+            "episodes_watched": episodes.astype(np.int32),
+            "thumbs_up": rng.random(n) < np.where(completion > 0.5, 0.85, 0.4),
+        },
+        {"thumbs_up": rng.random(n) < 0.85},  # most members never rate
     )
-    table = _sorted(_with_recomputes(rng, table, 0.005, "rewatch_count"), "member_id")
-    pq.write_table(table, out / "member_title_engagement.parquet")
-    return table.num_rows
+    frame = _with_recomputes(rng, frame, 0.005, "rewatch_count").sorted("member_id")
+    return _write(frame, out / "member_title_engagement.parquet")
 
 
 def _sessions(rng: np.random.Generator, n: int, members: Members, start_us: int, out: Path) -> int:
@@ -233,18 +288,19 @@ def _sessions(rng: np.random.Generator, n: int, members: Members, start_us: int,
         rng.random(n) < 0.75, members.device[member], rng.choice(4, size=n, p=DEVICE_P)
     )
     buffering = rng.poisson(np.where(device == 1, 0.6, 0.2))  # mobile networks rebuffer more
-    table = pa.table(
+    frame = Frame(
         {
-            "member_id": pa.array(member.astype(np.int64) + 1_000_000),
-            "event_timestamp": pa.array(event, TS),
-            "created_timestamp": pa.array(event + _delays(rng, n, 1, 5, 0.01), TS),
-            "session_minutes": pa.array(np.round(session_minutes, 1)),
-            "session_plays": pa.array((1 + rng.poisson(session_minutes / 45)).astype(np.int32)),
-            "session_device": _strings(DEVICES, device, rng.random(n) < 0.005),
-            "buffering_events": pa.array(buffering.astype(np.int32)),
-        }
+            "member_id": member.astype(np.int64) + 1_000_000,
+            "event_timestamp": event,
+            "created_timestamp": event + _delays(rng, n, 1, 5, 0.01),
+            "session_minutes": np.round(session_minutes, 1),
+            "session_plays": (1 + rng.poisson(session_minutes / 45)).astype(np.int32),
+            "session_device": device,
+            "buffering_events": buffering.astype(np.int32),
+        },
+        {"session_device": rng.random(n) < 0.005},
     )
-    table = _sorted(table, "member_id")
+    table = frame.sorted("member_id").to_arrow()
     folder = out / "member_sessions"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -260,15 +316,14 @@ def _churn_labels(
     member = rng.integers(0, len(members.level), n)
     event = start_us + rng.integers(10 * 24 * 3600, DAYS * 24 * 3600, n) * 1_000_000
     churned = members.churner[member] ^ (rng.random(n) < 0.03)  # a little label noise
-    table = pa.table(
+    frame = Frame(
         {
-            "member_id": pa.array(member.astype(np.int64) + 1_000_000),
-            "event_timestamp": pa.array(event, TS),
-            "churned": pa.array(churned),
+            "member_id": member.astype(np.int64) + 1_000_000,
+            "event_timestamp": event,
+            "churned": churned,
         }
     )
-    pq.write_table(table, out / "churn_labels.parquet")
-    return table.num_rows
+    return _write(frame, out / "churn_labels.parquet")
 
 
 def _ranking_requests(
@@ -279,17 +334,22 @@ def _ranking_requests(
     event = start_us + rng.integers(10 * 24 * 3600, DAYS * 24 * 3600, n) * 1_000_000
     local_hour = rng.choice(24, size=n, p=_hour_profile())
     played = rng.random(n) < 0.05 + 0.3 * titles.weight[title] / titles.weight.max()
-    table = pa.table(
+    frame = Frame(
         {
-            "member_id": pa.array(member.astype(np.int64) + 1_000_000),
-            "title_id": pa.array(title.astype(np.int64) + 1),
-            "event_timestamp": pa.array(event, TS),
-            "device_type": _strings(DEVICES, members.device[member], np.zeros(n, bool)),
-            "local_hour": pa.array(local_hour.astype(np.int32)),
-            "played": pa.array(played),
+            "member_id": member.astype(np.int64) + 1_000_000,
+            "title_id": title.astype(np.int64) + 1,
+            "event_timestamp": event,
+            "device_type": members.device[member],
+            "local_hour": local_hour.astype(np.int32),
+            "played": played,
         }
     )
-    pq.write_table(table, out / "ranking_requests.parquet")
+    return _write(frame, out / "ranking_requests.parquet")
+
+
+def _write(frame: Frame, path: Path) -> int:
+    table = frame.to_arrow()
+    pq.write_table(table, path)
     return table.num_rows
 
 
@@ -308,46 +368,18 @@ def _delays(rng: np.random.Generator, n: int, lo: int, hi: int, late: float) -> 
     return seconds * 1_000_000
 
 
-def _with_recomputes(
-    rng: np.random.Generator, table: pa.Table, share: float, column: str
-) -> pa.Table:
+def _with_recomputes(rng: np.random.Generator, frame: Frame, share: float, column: str) -> Frame:
     """Append recomputed rows: the same key and event time, a later created time, and
     ``column`` corrected (by up to +-10%, at least 1) — ties that the created time breaks."""
-    picks = np.flatnonzero(rng.random(table.num_rows) < share)
-    redo = table.take(pa.array(picks))
-    later = redo["created_timestamp"].combine_chunks().cast(pa.int64()).to_numpy()
-    later = later + rng.integers(1, 7, len(picks)) * HOUR_US
-    old = redo[column].combine_chunks().to_numpy(zero_copy_only=False)
-    step = np.maximum(1, np.abs(old) // 10) * rng.choice([-1, 1], len(picks))
-    new = np.maximum(old + step, 0).astype(old.dtype)
-    redo = redo.set_column(
-        redo.schema.get_field_index("created_timestamp"), "created_timestamp", pa.array(later, TS)
+    redo = frame.take(np.flatnonzero(rng.random(len(frame.columns[column])) < share))
+    n = len(redo.columns[column])
+    old = redo.columns[column]
+    step = np.maximum(1, np.abs(old) // 10) * rng.choice([-1, 1], n)
+    redo.columns[column] = np.maximum(old + step, 0).astype(old.dtype)
+    redo.columns["created_timestamp"] = (
+        redo.columns["created_timestamp"] + rng.integers(1, 7, n) * HOUR_US
     )
-    redo = redo.set_column(redo.schema.get_field_index(column), column, pa.array(new))
-    return pa.concat_tables([table, redo])
-
-
-def _sorted(table: pa.Table, key: str) -> pa.Table:
-    """Rows by event time, then key, then created time: a stable, deterministic order."""
-    keys = [
-        ("event_timestamp", "ascending"),
-        (key, "ascending"),
-        ("created_timestamp", "ascending"),
-    ]
-    return table.sort_by(keys)
-
-
-def _day_index(table: pa.Table, start_us: int) -> np.ndarray:
-    """0-based day of each row's event time, counted from the window's first day."""
-    event = table["event_timestamp"].combine_chunks().cast(pa.int64()).to_numpy()
-    first_day = start_us - start_us % DAY_US
-    return (event - first_day) // DAY_US
-
-
-def _strings(values: Sequence[str], index: np.ndarray, null: np.ndarray) -> pa.Array:
-    """A string column from category indexes, built in Arrow (fast for millions of rows)."""
-    indices = pa.array(index.astype(np.int32), mask=null)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(values)).dictionary_decode()
+    return frame.append(redo)
 
 
 def _micros(when: datetime) -> int:
