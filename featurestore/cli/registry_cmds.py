@@ -36,8 +36,9 @@ def history(obj: CliContext, limit: int | None) -> None:
     for i, snap in enumerate(snapshots):
         label = short(snap.version) + (" (HEAD)" if i == 0 else "")
         message = snap.message
-        if snap.rolled_back_from:
-            message = f"{message} [rollback of {short(snap.rolled_back_from)}]"
+        restored = short(snap.rolled_back_from)
+        if snap.rolled_back_from and restored not in message:
+            message = f"{message} (restores {restored})"
         table.add_row(
             f"[cyan]{label}[/]",
             snap.created_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -93,7 +94,8 @@ def rollback(obj: CliContext, version: str, message: str) -> None:
     snap = reg.read(new)
     console.print(
         f"[green]Rolled back[/]: version [bold]{short(new)}[/] restores "
-        f"{short(snap.rolled_back_from)} (previous HEAD {short(snap.parent)})."
+        f"{short(snap.rolled_back_from)} (previous HEAD {short(snap.parent)}).",
+        soft_wrap=True,
     )
 
 
@@ -102,7 +104,7 @@ def _print_info(snap: RegistrySnapshot) -> None:
     console.print(f"parent    {snap.parent or '-'}")
     console.print(f"created   {snap.created_at.isoformat()}")
     console.print(f"author    {escape(snap.author)}")
-    console.print(f"message   {escape(snap.message) or '-'}")
+    console.print(f"message   {escape(snap.message) or '-'}", soft_wrap=True)
     if snap.rolled_back_from:
         console.print(f"restores  {snap.rolled_back_from}")
     console.print(f"project   {escape(snap.definitions.project)}")

@@ -33,7 +33,8 @@ def init(directory: Path) -> None:
         console.print(f"  {escape(str(path.relative_to(directory)))}")
     console.print(
         f"\nNext: [bold]featurestore -C {escape(str(directory))} plan[/] and "
-        f"[bold]featurestore -C {escape(str(directory))} apply[/]"
+        f"[bold]featurestore -C {escape(str(directory))} apply[/]",
+        soft_wrap=True,
     )
 
 
@@ -72,7 +73,8 @@ def apply(obj: CliContext, message: str, no_check_data: bool) -> None:
     else:
         console.print(
             f"[green]Applied[/] version [bold]{short(result.applied_version)}[/] "
-            f"(parent {short(result.base_version)})."
+            f"(parent {short(result.base_version)}).",
+            soft_wrap=True,
         )
 
 

@@ -118,7 +118,7 @@ def test_a_change_is_planned_field_by_field_then_diffed_and_rolled_back(repo: Pa
     head = RegistryStore(str(repo / "data" / "registry")).read("HEAD")
     assert head.rolled_back_from == first and head.parent == second
     assert head.message == "too long"
-    assert "[rollback of" in run("-C", str(repo), "registry", "history").output
+    assert f"too long (restores {first[:12]})" in run("-C", str(repo), "registry", "history").output
     # the repo still says 14 days, so plan now shows the change again
     assert "~ ttl: 7d -> 14d" in run("-C", str(repo), "plan", "--exit-code", code=2).output
 
