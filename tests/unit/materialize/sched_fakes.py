@@ -44,7 +44,8 @@ class FakeRunner:
     failing: set[str] = field(default_factory=set)
     calls: list[tuple[str, datetime | None, datetime]] = field(default_factory=list)
     marks: dict[str, datetime] = field(default_factory=dict)
-    gate: threading.Event | None = None  # when set: each call waits for it
+    gate: threading.Event | None = None  # when given: calls wait for it (see ``blocked``)
+    blocked: set[str] | None = None  # views that wait for the gate (None: every view)
     max_parallel: int = 0
     _active: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,7 +56,7 @@ class FakeRunner:
             self._active += 1
             self.max_parallel = max(self.max_parallel, self._active)
         try:
-            if self.gate is not None:
+            if self.gate is not None and (self.blocked is None or view in self.blocked):
                 self.gate.wait(10)
             if view in self.failing:
                 raise RuntimeError(f"source of {view} is unreachable")

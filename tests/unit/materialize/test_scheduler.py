@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -204,3 +205,23 @@ def test_step_waits_until_the_next_due_time(tmp_path: Path) -> None:
     scheduler.wait_idle()
     assert scheduler.step() == 10 * 60  # the next tick is at 00:15
     scheduler.close()
+
+
+def test_a_hanging_view_does_not_hold_up_the_others(tmp_path: Path) -> None:
+    clock = Clock(T0 + timedelta(hours=1))
+    runner = FakeRunner(clock, gate=threading.Event(), blocked={"slow"})
+    ctx = make_ctx(tmp_path, {"slow": "@hourly", "fast": "@hourly"}, clock, runner)
+    scheduler = Scheduler(ctx, workers=2, poll=60)
+    scheduler.step()
+    try:
+        deadline = time.monotonic() + 10
+        while not ctx.history.jobs(view="fast", status="succeeded"):
+            assert time.monotonic() < deadline, "the fast view never finished"
+            time.sleep(0.01)
+        assert [j.status for j in ctx.history.jobs(view="slow")] == ["running"]
+    finally:
+        assert runner.gate is not None
+        runner.gate.set()
+        scheduler.wait_idle()
+        scheduler.close()
+    assert [j.status for j in ctx.history.jobs(view="slow")] == ["succeeded"]
