@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from featurestore.store import FeatureStore
 
 BATCH_ROWS = 100_000
-FILE_COLUMN = "__fs_file"
 
 
 def _q(name: str) -> str:
@@ -119,11 +118,9 @@ def latest_batches(
         conn.register_filesystem(fs)
         files = [fs.unstrip_protocol(f) for f in files]
     file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
-    relation = (
-        f"read_parquet({file_list}, filename='{FILE_COLUMN}', file_row_number=true, "
-        "union_by_name=true)"
-    )
-    sql = latest_sql(view, relation, order_column=FILE_COLUMN, row_column="file_row_number")
+    # file_index is the position in this list, sorted by full path: the tie rule's order
+    relation = f"read_parquet({file_list}, union_by_name=true)"
+    sql = latest_sql(view, relation, order_column="file_index", row_column="file_row_number")
     schema = target_schema(view)
     try:
         reader = conn.sql(sql, params={"start": start, "end": end}).to_arrow_reader(BATCH_ROWS)

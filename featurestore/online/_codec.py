@@ -75,6 +75,8 @@ class ViewCodec:
         spec += [(f"f_{f.name}", _FIXED[f.dtype.name]) for f in self.fixed]
         spec += [(f"l_{f.name}", "<u4") for f in self.var]
         self.dtype = np.dtype(spec)  # packed: numpy does not align unless asked
+        self.positions = {f.name: i for i, f in enumerate(self.fields)}
+        self.types = {f.name: f.dtype for f in self.fields}
 
     @cached_property
     def schema_version(self) -> str:
@@ -135,24 +137,25 @@ class ViewCodec:
                 f"version {self.schema_version}; rematerialize the view"
             )
             raise OnlineStoreError(msg)
-        take = np.full(n, -1, dtype=np.int64)
-        take[found] = np.arange(len(present))
-        indices = pa.array(take, mask=~found)
-        nulls = np.unpackbits(rec["__nulls"], axis=1, bitorder="little", count=len(self.fields))
-        positions = {f.name: i for i, f in enumerate(self.fields)}
+        if len(present) != n:  # spread to one record per request; missing ones all-null
+            full = np.zeros(n, dtype=self.dtype)
+            full[found] = rec
+            rec = full
+        nulls = np.unpackbits(
+            rec["__nulls"], axis=1, bitorder="little", count=len(self.fields)
+        ).astype(bool)
+        if len(present) != n:
+            nulls[~found] = True
         wanted = set(features)
-        var_data = self._var_columns(rec, tails, nulls, positions, wanted)
+        var_data = self._var_columns(rec, tails, nulls, wanted)
         columns: dict[str, pa.Array] = {}
         for name in features:
-            f = self.view.field(name)
-            null = nulls[:, positions[name]].astype(bool)
             if name in var_data:
-                compact = var_data[name]
+                columns[name] = var_data[name]
             else:
-                compact = _fixed_arrow(rec[f"f_{name}"], f.dtype, null)
-            columns[name] = compact.take(indices)
-        event = np.zeros(n, dtype=np.int64)
-        event[found] = rec["__event"]
+                null = nulls[:, self.positions[name]]
+                columns[name] = _fixed_arrow(rec[f"f_{name}"], self.types[name], null)
+        event = rec["__event"].astype(np.int64)
         return Decoded(found=found, event_us=event, columns=columns)
 
     def _var_columns(
@@ -160,7 +163,6 @@ class ViewCodec:
         rec: np.ndarray,
         tails: bytes,
         nulls: np.ndarray,
-        positions: dict[str, int],
         wanted: set[str],
     ) -> dict[str, pa.Array]:
         if not self.var or not (wanted & {f.name for f in self.var}):
@@ -182,7 +184,7 @@ class ViewCodec:
             else:
                 within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], lens)
                 data = raw[np.repeat(starts, lens) + within]
-            null = nulls[:, positions[f.name]].astype(bool)
+            null = nulls[:, self.positions[f.name]]
             out[f.name] = _var_arrow(data, offsets, null, f.dtype)
         return out
 
@@ -205,12 +207,15 @@ def _fixed_numpy(arr: pa.Array, dtype: ValueType) -> np.ndarray:
 
 
 def _fixed_arrow(values: np.ndarray, dtype: ValueType, null: np.ndarray) -> pa.Array:
-    mask = null if null.any() else None
+    n = len(values)
+    nulls = int(null.sum())
+    validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if nulls else None
     if dtype.name == "Bool":
-        return pa.array(values.astype(bool), pa.bool_(), mask=mask)
-    if dtype.name == "UnixTimestamp":
-        return pa.array(values.astype(np.int64), pa.int64(), mask=mask).cast(TS_TYPE)
-    return pa.array(np.ascontiguousarray(values), dtype.to_arrow(), mask=mask)
+        data = pa.py_buffer(np.packbits(values.astype(bool), bitorder="little"))
+        return pa.Array.from_buffers(pa.bool_(), n, [validity, data], null_count=nulls)
+    target = TS_TYPE if dtype.name == "UnixTimestamp" else dtype.to_arrow()
+    data = pa.py_buffer(np.ascontiguousarray(values))
+    return pa.Array.from_buffers(target, n, [validity, data], null_count=nulls)
 
 
 def _var_binary(arr: pa.Array, dtype: ValueType) -> pa.Array:

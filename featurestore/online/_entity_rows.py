@@ -86,6 +86,8 @@ def typed_column(name: str, values: Any, declared: ValueType, what: str) -> pa.A
     if len(arr) and not allowed(actual):
         msg = f"{what} {name!r} must hold {declared} values, got {actual} ({arr[0].as_py()!r})"
         raise RequestError(msg)
+    if arr.type == target:
+        return arr
     try:
         return arr.cast(target, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:

@@ -15,6 +15,8 @@ import pyarrow.compute as pc
 
 from featurestore.types import ValueType
 
+SMALL = 512  # up to this many rows (an online request), keys are built in plain Python
+
 
 def entity_keys(
     columns: Mapping[str, pa.Array], key_schema: Mapping[str, ValueType], num_rows: int
@@ -23,6 +25,8 @@ def entity_keys(
     names = list(key_schema)
     if not names:
         return pa.array([b""] * num_rows, pa.binary())
+    if num_rows <= SMALL:
+        return pa.array(_small_keys(columns, key_schema), pa.binary())
     single = len(names) == 1
     parts = [_part(columns[k], key_schema[k], single) for k in names]
     if single:
@@ -42,7 +46,24 @@ def _part(arr: pa.Array, dtype: ValueType, single: bool) -> pa.Array:
     return pc.binary_join_element_wise(length, data, b"#")
 
 
+def _small_keys(
+    columns: Mapping[str, pa.Array], key_schema: Mapping[str, ValueType]
+) -> list[bytes]:
+    """The same keys computed in Python: cheaper than Arrow kernels for a few rows."""
+    single = len(key_schema) == 1
+    parts = []
+    for name, dtype in key_schema.items():
+        values = columns[name].to_pylist()
+        if dtype.name in {"Int32", "Int64"}:
+            parts.append([str(v).encode() for v in values])
+        else:
+            raw = [v.encode() if isinstance(v, str) else v for v in values]
+            parts.append(raw if single else [b"%d#%s" % (len(v), v) for v in raw])
+    if single:
+        return parts[0]
+    return [b":".join(row) for row in zip(*parts, strict=True)]
+
+
 def with_prefix(prefix: bytes, keys: pa.Array) -> list[bytes]:
     """``prefix + key`` for every key, as Python bytes for the client."""
-    full = pc.binary_join_element_wise(pa.scalar(prefix, pa.binary()), keys, b"")
-    return full.to_pylist()
+    return [prefix + k for k in keys.to_pylist()]

@@ -16,9 +16,24 @@ EVENT_TS = "__event_ts"  # column names of the batches materialization and push 
 CREATED_TS = "__created_ts"
 
 
-@lru_cache(maxsize=256)
+_CODECS: dict[int, tuple[FeatureView, ViewCodec]] = {}
+
+
 def codec_for(view: FeatureView) -> ViewCodec:
-    """The (cached) codec of a view."""
+    """The codec of a view, cached by identity (registry versions hand out the same view
+    objects), then by value."""
+    hit = _CODECS.get(id(view))
+    if hit is not None and hit[0] is view:
+        return hit[1]
+    codec = _codec_by_value(view)
+    if len(_CODECS) > 1024:
+        _CODECS.clear()
+    _CODECS[id(view)] = (view, codec)
+    return codec
+
+
+@lru_cache(maxsize=256)
+def _codec_by_value(view: FeatureView) -> ViewCodec:
     return ViewCodec(view)
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from featurestore.definitions import FeatureService, FeatureView, OnDemandFeatureView
+from featurestore.definitions.collection import Definitions, FeatureSelection
 from featurestore.errors import RequestError
 from featurestore.online._codec import TS_TYPE
 from featurestore.online._entity_rows import EntityRows, to_columns, typed_column
@@ -43,6 +44,19 @@ class _ViewRead:
     features: dict[str, None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a request for some features needs: views to read, key columns, request fields."""
+
+    selections: list[FeatureSelection]
+    reads: list[_ViewRead]
+    key_schema: dict[str, ValueType]
+    request_schema: dict[str, ValueType]
+
+
+_PLANS: dict[tuple[Any, ...], tuple[Definitions, _Plan]] = {}
+
+
 def get_online_features(
     store: FeatureStore,
     features: Iterable[str] | FeatureService | str,
@@ -51,8 +65,43 @@ def get_online_features(
     full_feature_names: bool = False,
 ) -> OnlineResponse:
     """Latest values for ``entity_rows`` (list of dicts, dict of columns, or a table)."""
-    selections = store.definitions().select(features)
-    _check_unique(selections, full_feature_names)
+    plan = _plan(store.definitions(), features, full_feature_names)
+    columns, num_rows = to_columns(entity_rows)
+    keys = {k: _required(columns, k, t, "entity key") for k, t in plan.key_schema.items()}
+    request = {k: _required(columns, k, t, "request field") for k, t in plan.request_schema.items()}
+    raw = store.online_store.read(
+        [ReadRequest(r.view, entity_keys(keys, r.view.key_schema, num_rows)) for r in plan.reads]
+    )
+    now_us = time.time_ns() // 1000
+    values: dict[tuple[str, str], FeatureColumn] = {}
+    for r, stored in zip(plan.reads, raw, strict=True):
+        values.update(_view_columns(r, stored, now_us))
+
+    out: list[FeatureColumn] = []
+    for sel in plan.selections:
+        if isinstance(sel.view, FeatureView):
+            cols = [values[(sel.view.name, f)] for f in sel.features]
+        else:
+            cols = _on_demand(sel.view, sel.features, values, request, num_rows)
+        for col in cols:
+            name = f"{sel.view.name}__{col.name}" if full_feature_names else col.name
+            out.append(FeatureColumn(name, col.values, col.statuses, col.event_timestamps))
+    entities = pa.table(keys) if keys else _empty(num_rows)
+    return OnlineResponse(entities=entities, features=tuple(out))
+
+
+def _plan(
+    defs: Definitions, features: Iterable[str] | FeatureService | str, full_names: bool
+) -> _Plan:
+    """The request plan, cached per registry version (definitions objects are cached per
+    version, so identity is a safe key) and feature list."""
+    wanted = features if isinstance(features, (str, FeatureService)) else tuple(features)
+    key = (id(defs), wanted, full_names)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is defs:
+        return hit[1]
+    selections = defs.select(wanted)
+    _check_unique(selections, full_names)
     reads: dict[str, _ViewRead] = {}
     request_schema: dict[str, ValueType] = {}
     for sel in selections:
@@ -70,37 +119,14 @@ def get_online_features(
     key_schema: dict[str, ValueType] = {}
     for r in reads.values():
         key_schema.update(r.view.key_schema)
-
-    columns, num_rows = to_columns(entity_rows)
-    keys = {k: _required(columns, k, t, "entity key", num_rows) for k, t in key_schema.items()}
-    request = {
-        k: _required(columns, k, t, "request field", num_rows) for k, t in request_schema.items()
-    }
-    views = list(reads.values())
-    raw = store.online_store.read(
-        [ReadRequest(r.view, entity_keys(keys, r.view.key_schema, num_rows)) for r in views]
-    )
-    now_us = time.time_ns() // 1000
-    values: dict[tuple[str, str], FeatureColumn] = {}
-    for r, stored in zip(views, raw, strict=True):
-        values.update(_view_columns(r, stored, now_us))
-
-    out: list[FeatureColumn] = []
-    for sel in selections:
-        if isinstance(sel.view, FeatureView):
-            cols = [values[(sel.view.name, f)] for f in sel.features]
-        else:
-            cols = _on_demand(sel.view, sel.features, values, request, num_rows)
-        for col in cols:
-            name = f"{sel.view.name}__{col.name}" if full_feature_names else col.name
-            out.append(FeatureColumn(name, col.values, col.statuses, col.event_timestamps))
-    entities = pa.table(keys) if keys else _empty(num_rows)
-    return OnlineResponse(entities=entities, features=tuple(out))
+    plan = _Plan(selections, list(reads.values()), key_schema, request_schema)
+    if len(_PLANS) > 1024:
+        _PLANS.clear()
+    _PLANS[key] = (defs, plan)
+    return plan
 
 
-def _required(
-    columns: Mapping[str, Any], name: str, dtype: ValueType, what: str, num_rows: int
-) -> pa.Array:
+def _required(columns: Mapping[str, Any], name: str, dtype: ValueType, what: str) -> pa.Array:
     if name not in columns:
         msg = f"entity_rows lack the {what} {name!r} ({dtype}); they have {sorted(columns)}"
         raise RequestError(msg)
@@ -117,15 +143,24 @@ def _view_columns(
     if view.ttl is not None:
         ttl_us = view.ttl // timedelta(microseconds=1)
         fresh &= (now_us - decoded.event_us) <= ttl_us
-    event_ts = pa.array(decoded.event_us, pa.int64(), mask=~found).cast(TS_TYPE)
-    keep = pa.array(fresh)
+    missing = int((~found).sum())
+    validity = pa.py_buffer(np.packbits(found, bitorder="little")) if missing else None
+    event_ts = pa.Array.from_buffers(
+        TS_TYPE, len(found), [validity, pa.py_buffer(decoded.event_us)], null_count=missing
+    )
+    all_fresh = bool(fresh.all())
+    keep = None if all_fresh else pa.array(fresh)
     base = np.where(found, np.where(fresh, _PRESENT, _EXPIRED), _NOT_FOUND).astype(np.uint8)
+    base_statuses = pa.array(base)
     out = {}
     for name, col in decoded.columns.items():
-        vals = col if fresh.all() else pc.if_else(keep, col, pa.nulls(len(col), col.type))
-        nulls = vals.is_null().to_numpy(zero_copy_only=False)
-        status = np.where(fresh & nulls, _NULL, base).astype(np.uint8)
-        out[(view.name, name)] = FeatureColumn(name, vals, pa.array(status), event_ts)
+        vals = col if keep is None else pc.if_else(keep, col, pa.nulls(len(col), col.type))
+        if vals.null_count == 0:  # every row found, fresh and set
+            statuses = base_statuses
+        else:
+            nulls = vals.is_null().to_numpy(zero_copy_only=False)
+            statuses = pa.array(np.where(fresh & nulls, _NULL, base).astype(np.uint8))
+        out[(view.name, name)] = FeatureColumn(name, vals, statuses, event_ts)
     return out
 
 
