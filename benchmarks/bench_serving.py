@@ -176,6 +176,17 @@ class Ours:
         self.client.get_online_features(FEATURES, self.rows[case])
 
 
+class InProcess:
+    """The same lookup in-process (no gRPC): what the server itself has to do."""
+
+    def __init__(self, store: FeatureStore, rows: dict[str, dict[str, list[int]]]) -> None:
+        self.store = store
+        self.rows = {case: pa.table(r) for case, r in rows.items()}
+
+    def call(self, case: str) -> None:
+        self.store.get_online_features(FEATURES, self.rows[case])
+
+
 class Floor:
     def __init__(self, address: str, requests: dict[str, bytes]) -> None:
         channel = grpc.insecure_channel(address)
@@ -204,11 +215,16 @@ def _throughput_worker(spec: dict[str, Any], case: str, seconds: float, out: Any
 
 
 def throughput(spec: dict[str, Any], case: str, clients: int, seconds: float) -> float:
+    """Requests/s of ``clients`` processes; with several ``addresses`` they take turns."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
+    addresses = spec.get("addresses", [spec["address"]])
     procs = [
-        ctx.Process(target=_throughput_worker, args=(spec, case, seconds, out))
-        for _ in range(clients)
+        ctx.Process(
+            target=_throughput_worker,
+            args=({**spec, "address": addresses[i % len(addresses)]}, case, seconds, out),
+        )
+        for i in range(clients)
     ]
     for p in procs:
         p.start()
@@ -344,7 +360,7 @@ def bench_flight(store: FeatureStore, repo: Path, flight: str, address: str, row
     print("|---|---|---|")
     for name, times in results.items():
         best = min(times)
-        print(f"| {name} | {best:.2f} | {size / 1e6 / best:.0f} |")
+        print(f"| {name} | {best:.2f} | {size / 1e6 / best:.1f} |")
 
 
 # --- main -------------------------------------------------------------------------------
@@ -380,6 +396,7 @@ def main() -> None:
             "100x10": {"driver_id": [int(i) for i in rng.choice(pool, 100, replace=False)]},
         }
         server, address, flight = start_server(repo)
+        second, second_address, _ = start_server(repo)  # for the two-process throughput
         floors: list[Any] = []
         try:
             cases, requests = floor_cases(store, project, rows, address)
@@ -402,6 +419,8 @@ def main() -> None:
                 },
             }
             callers = {name: make_caller(spec) for name, spec in specs.items()}
+            store.pinned_version = store.registry.head()  # as the server does
+            callers["(in-process store.get_online_features, no gRPC)"] = InProcess(store, rows)
             mode = "quick" if args.quick else "full"
             when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
             print(f"# bench_serving ({mode}), {when}, {os.cpu_count()} CPUs (shared)")
@@ -425,13 +444,15 @@ def main() -> None:
             print(f"\nThroughput, 1x10, {args.clients} client processes, {seconds:.0f} s each:")
             print("| target | requests/s |")
             print("|---|---|")
-            for name, spec in specs.items():
+            two = {**specs["featurestore serve"], "addresses": [address, second_address]}
+            for name, spec in [*specs.items(), ("featurestore serve, 2 processes", two)]:
                 print(f"| {name} | {throughput(spec, '1x10', args.clients, seconds):.0f} |")
             if not args.no_flight:
                 bench_flight(store, repo, flight, address, flight_rows)
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+            for proc in (server, second):
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)
             for proc in floors:
                 proc.terminate()
                 proc.join()

@@ -180,13 +180,14 @@ class TlsFiles:
 
     def server_credentials(self) -> grpc.ServerCredentials:
         return grpc.ssl_server_credentials(
-            [(_read(self.key), _read(self.cert))],
-            root_certificates=_read(self.client_ca) if self.client_ca else None,
+            [(read_pem(self.key), read_pem(self.cert))],
+            root_certificates=read_pem(self.client_ca) if self.client_ca else None,
             require_client_auth=self.client_ca is not None,
         )
 
 
-def _read(path: Path) -> bytes:
+def read_pem(path: Path) -> bytes:
+    """A PEM file's bytes; an unreadable file is a ``ConfigError`` naming it."""
     try:
         return Path(path).read_bytes()
     except OSError as exc:

@@ -25,7 +25,7 @@ from featurestore.errors import (
     RequestError,
     SourceDataError,
 )
-from featurestore.serving.auth import Scope, Tokens, bearer
+from featurestore.serving.auth import Scope, Tokens, bearer, read_pem
 
 if TYPE_CHECKING:
     from featurestore.serving.metrics import ServerMetrics
@@ -91,10 +91,10 @@ class FlightFrameServer(fl.FlightServerBase):
         scheme = "grpc+tls" if tls is not None else "grpc"
         kwargs: dict[str, Any] = {}
         if tls is not None:
-            kwargs["tls_certificates"] = [(tls.cert.read_bytes(), tls.key.read_bytes())]
+            kwargs["tls_certificates"] = [(read_pem(tls.cert), read_pem(tls.key))]
             if tls.client_ca is not None:
                 kwargs["verify_client"] = True
-                kwargs["root_certificates"] = tls.client_ca.read_bytes()
+                kwargs["root_certificates"] = read_pem(tls.client_ca)
         if options.tokens:
             kwargs["middleware"] = {"auth": _AuthMiddlewareFactory(options.tokens)}
         super().__init__(f"{scheme}://{options.host}:{options.flight_port}", **kwargs)
