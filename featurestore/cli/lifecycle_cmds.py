@@ -325,5 +325,6 @@ def _deployed(record: Deployment | None) -> None:
         console.print(
             f"[green]Deployed[/] model [bold]{escape(record.model)}[/] version "
             f"[bold]{escape(record.version)}[/] against registry "
-            f"{short(record.registry_version)} (record {short(record.id)})."
+            f"{short(record.registry_version)} (record {short(record.id)}).",
+            soft_wrap=True,
         )
