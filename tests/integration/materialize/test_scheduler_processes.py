@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,34 @@ def test_a_killed_scheduler_is_finished_by_the_next(store: FeatureStore, tmp_pat
         assert all(j.error == ABANDONED for j in records if j.status == "failed")
     abandoned = [j for j in ctx.history.jobs() if j.status == "failed"]
     assert len(abandoned) >= 1  # the killed job is on record, marked abandoned
+
+
+def test_a_killed_backfill_resumes_where_it_stopped(store: FeatureStore, tmp_path: Path) -> None:
+    from sched_worker import BACKFILL
+
+    from featurestore.materialize.backfill import backfill
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    doomed = spawn("backfill", store, shared)
+    try:
+        wait_for(lambda: (shared / "started").exists(), "the third chunk to start")
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        doomed.communicate(timeout=30)
+    ctx = JobContext.for_store(store, clock=lambda: NOW, lease_ttl=2.0)
+    before = ctx.history.jobs(trigger="backfill")
+    assert sorted((j.start.hour, j.status) for j in before if j.start) == [
+        (6, "succeeded"),
+        (7, "succeeded"),
+        (8, "running"),  # the chunk it died in
+    ]
+    report = backfill(ctx, "activity", *BACKFILL, timedelta(hours=1))
+    assert [w[0].hour for w in report.skipped] == [6, 7]
+    assert [(j.start.hour, j.status) for j in report.ran if j.start] == [
+        (8, "succeeded"),
+        (9, "succeeded"),
+    ]
+    assert [j.error for j in ctx.history.jobs(trigger="backfill", status="failed")] == [ABANDONED]
+    assert get_watermark(store, "activity") == BACKFILL[1]
+    assert online(store, "activity") == expected(store, "activity", BACKFILL[1])
