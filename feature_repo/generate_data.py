@@ -2,9 +2,9 @@
 
     python feature_repo/generate_data.py --rows 100000 [--seed 7] [--out DIR] [--end now]
 
-``--rows N`` is the size of the two largest sources (member activity snapshots and
-member x title engagement); sessions get N/2 rows, titles N/200, members N/20, and the
-churn label file N/10 rows. Event times cover the 30 days before ``--end`` (by default a
+``--rows N`` sets the size of the two largest sources (about N member activity snapshots
+and N member x title engagement rows); sessions get N/2 rows, titles N/200, members N/20,
+and the churn label file N/10 rows. Event times cover the 30 days before ``--end`` (by default a
 fixed date, so the same seed writes identical bytes). Data quirks on purpose: created times
 a little after event times, a few late rows, recomputed rows (same key and event time, later
 created time) and nulls where a value is unknown.
@@ -166,8 +166,13 @@ def _titles(rng: np.random.Generator, n: int) -> Titles:
 def _member_activity(
     rng: np.random.Generator, n: int, members: Members, start_us: int, out: Path
 ) -> int:
-    member = rng.integers(0, len(members.level), n)
-    hour = rng.integers(1, DAYS * 24 + 1, n)
+    # Random snapshots, plus each still-active member's snapshot of the last hours, so
+    # their values are fresh at the end of the window (a churner's went quiet).
+    active = np.flatnonzero(~members.churner)
+    member = np.concatenate([rng.integers(0, len(members.level), n), active])
+    last = DAYS * 24 - rng.integers(0, 3, len(active))
+    hour = np.concatenate([rng.integers(1, DAYS * 24 + 1, n), last])
+    n = len(member)
     event = start_us + hour * HOUR_US  # snapshots are computed on the hour
     fade = np.where(members.churner[member], np.maximum(0.05, 1 - 0.9 * hour / (DAYS * 24)), 1.0)
     rate = 1.2 * members.level[member] * fade
@@ -180,7 +185,8 @@ def _member_activity(
     distinct = np.where(none, 0, 1 + rng.binomial(np.maximum(plays_30d - 1, 0), 0.6))
     usual = rng.random(n) < 0.8
     device = np.where(usual, members.device[member], rng.choice(4, size=n, p=DEVICE_P))
-    since = np.where(plays_7d > 0, rng.integers(0, 7, n), rng.integers(7, 30, n))
+    gap = rng.geometric(-np.expm1(-np.maximum(rate, 1e-3)), n) - 1  # days between plays
+    since = np.where(plays_7d > 0, np.minimum(gap, 6), rng.integers(7, 30, n))
     frame = Frame(
         {
             "member_id": member.astype(np.int64) + 1_000_000,
