@@ -24,7 +24,7 @@ from featurestore.definitions.schedule import parse_duration
 from featurestore.errors import NotFoundError
 from featurestore.materialize.history import STATUSES, TRIGGERS, JobRecord
 from featurestore.materialize.leases import DEFAULT_TTL
-from featurestore.materialize.runner import JobContext
+from featurestore.materialize.runner import JobContext, as_context
 from featurestore.materialize.scheduler import DEFAULT_POLL, DEFAULT_WORKERS
 
 _WORKERS = click.option(
@@ -57,10 +57,7 @@ def _echo_json(data: object) -> None:
 def _ctx(
     obj: CliContext, now: datetime | None = None, lease_ttl: float = DEFAULT_TTL
 ) -> JobContext:
-    ctx = JobContext.for_store(obj.store, lease_ttl=lease_ttl)
-    if now is not None:
-        ctx.clock = lambda: now
-    return ctx
+    return as_context(JobContext.for_store(obj.store, lease_ttl=lease_ttl), now)
 
 
 @main.command()

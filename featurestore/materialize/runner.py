@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -93,6 +93,16 @@ class JobContext:
 
     def progress(self, view: str) -> Progress:
         return read_progress(self.history, view, self.watermark(view))
+
+
+def as_context(source: FeatureStore | JobContext, now: datetime | None = None) -> JobContext:
+    """``source`` as a job context (a store gets its default one), its clock fixed at
+    ``now`` when given."""
+    ctx = source if isinstance(source, JobContext) else JobContext.for_store(source)
+    if now is None:
+        return ctx
+    moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return replace(ctx, clock=lambda: moment)
 
 
 def online_views(store: FeatureStore) -> dict[str, str]:

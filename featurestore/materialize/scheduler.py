@@ -16,10 +16,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from featurestore.errors import FeatureStoreError, JobError
 from featurestore.materialize.due import Decision, Progress, decide
 from featurestore.materialize.history import JobRecord, Trigger
-from featurestore.materialize.runner import JobContext, Plan, Skipped, run_job
+from featurestore.materialize.runner import JobContext, Plan, Skipped, as_context, run_job
+
+if TYPE_CHECKING:
+    from featurestore.store import FeatureStore
 
 log = logging.getLogger(__name__)
 
@@ -83,17 +88,34 @@ def run_manual(ctx: JobContext, view: str, end: datetime) -> JobRecord | Skipped
 
 
 def run_due(
-    ctx: JobContext, now: datetime | None = None, *, workers: int = DEFAULT_WORKERS
+    source: FeatureStore | JobContext,
+    now: datetime | None = None,
+    *,
+    workers: int = DEFAULT_WORKERS,
 ) -> list[JobRecord]:
-    """One pass: run every view due at ``now`` (default: the context's clock), at most
-    ``workers`` at a time, and return the jobs that ran."""
-    moment = now if now is not None else ctx.clock()
-    due = [p for p in plan_views(ctx, moment) if p.decision.due]
+    """One pass: run every view due at ``now`` (default: the clock), at most ``workers``
+    at a time, and return the jobs that ran (failed ones included). Views another runner
+    holds are skipped. A view whose job could not even start (the lease store or the
+    history unreachable) does not stop the others; a ``JobError`` naming each such view
+    is raised once the pass is over.
+    """
+    ctx = as_context(source, now)
+    due = [p for p in plan_views(ctx, ctx.clock()) if p.decision.due]
     if not due:
         return []
+    errors: list[str] = []
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fs-job") as pool:
         futures = [pool.submit(run_scheduled, ctx, p.view, p.schedule) for p in due]
-        outcomes = [_outcome(f, p.view) for f, p in zip(futures, due, strict=True)]
+        outcomes = []
+        for future, p in zip(futures, due, strict=True):
+            try:
+                outcomes.append(future.result())
+            except FeatureStoreError as exc:
+                errors.append(f"{p.view}: {exc}")
+    if errors:
+        ran = sum(isinstance(o, JobRecord) for o in outcomes)
+        msg = f"{len(errors)} view(s) could not run ({ran} job(s) ran): " + "; ".join(errors)
+        raise JobError(msg)
     return [o for o in outcomes if isinstance(o, JobRecord)]
 
 
@@ -215,13 +237,3 @@ def _log_job(job: JobRecord) -> None:
 
 def _when(moment: datetime | None) -> str:
     return "watermark" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
-
-
-def _outcome(future: Future[JobRecord | Skipped], view: str) -> JobRecord | Skipped | None:
-    """The job's record; a job that could not even be recorded is logged, not raised, so
-    that one view never stops the others."""
-    try:
-        return future.result()
-    except Exception:
-        log.exception("the job of %s could not run", view)
-        return None

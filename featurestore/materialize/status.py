@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from featurestore.materialize.due import decide
-from featurestore.materialize.runner import JobContext
+from featurestore.materialize.runner import JobContext, as_context
 
 if TYPE_CHECKING:
     from featurestore.store import FeatureStore
@@ -63,7 +63,11 @@ def statuses(ctx: JobContext, now: datetime) -> list[ViewStatus]:
     return out
 
 
-def view_status(store: FeatureStore, now: datetime | None = None) -> list[ViewStatus]:
-    """The status of every online view of ``store`` at ``now`` (default: the clock)."""
-    ctx = JobContext.for_store(store)
-    return statuses(ctx, now if now is not None else ctx.clock())
+def view_status(source: FeatureStore | JobContext, now: datetime | None = None) -> list[ViewStatus]:
+    """The status of every online view at ``now`` (default: the clock), by name.
+
+    >>> view_status(FeatureStore("feature_repo"))[0].lag             # doctest: +SKIP
+    datetime.timedelta(0)
+    """
+    ctx = as_context(source, now)
+    return statuses(ctx, ctx.clock())

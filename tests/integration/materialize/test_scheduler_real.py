@@ -46,7 +46,7 @@ def test_due_views_are_materialized_up_to_the_tick(store: FeatureStore) -> None:
     assert online(store, "activity") == expected(store, "activity", TICK)  # not the 10:15 rows
     assert online(store, "ratings") == expected(store, "ratings", NOW.replace(minute=30))
     assert jobs["activity"].rows_written == 8
-    assert run_due(at(store, NOW)) == []  # same time again: nothing is due
+    assert run_due(store, NOW) == []  # same time again (the store's own context): not due
 
 
 def test_catch_up_after_downtime_runs_one_window(store: FeatureStore) -> None:

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sched_fakes import T0, Clock, FakeRunner, make_ctx
@@ -225,3 +226,44 @@ def test_a_hanging_view_does_not_hold_up_the_others(tmp_path: Path) -> None:
         scheduler.wait_idle()
         scheduler.close()
     assert [j.status for j in ctx.history.jobs(view="slow")] == ["succeeded"]
+
+
+def test_run_due_reports_views_that_could_not_start(tmp_path: Path) -> None:
+    """Leases in a Redis that is down: a view that cannot even take its lease is named in
+    one error after the pass, and the other views still ran."""
+    import redis
+
+    from featurestore.errors import JobError
+    from featurestore.materialize.leases import FileLeases, RedisLeases
+
+    clock = Clock(T0 + timedelta(hours=1))
+    runner = FakeRunner(clock)
+    ctx = make_ctx(tmp_path, {"a": "@hourly", "b": "@hourly"}, clock, runner)
+    down = RedisLeases(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5), "x:")
+    files = FileLeases(tmp_path / "leases", clock=clock.seconds)
+
+    class Mixed:  # "a" is leased in the unreachable Redis, "b" in files
+        def acquire(self, name: str, ttl: float) -> str | None:
+            return (down if name == "a" else files).acquire(name, ttl)
+
+        def renew(self, name: str, token: str, ttl: float) -> bool:
+            return files.renew(name, token, ttl)
+
+        def release(self, name: str, token: str) -> None:
+            files.release(name, token)
+
+    ctx.leases = Mixed()
+    with pytest.raises(
+        JobError, match=r"1 view\(s\) could not run \(1 job\(s\) ran\): a: .*Redis is unavailable"
+    ):
+        run_due(ctx)
+    assert [v for v, _, _ in runner.calls] == ["b"]
+    assert ctx.history.jobs(view="a") == []  # nothing recorded for a view that never started
+
+
+def test_run_due_at_an_explicit_time(tmp_path: Path) -> None:
+    clock = Clock(T0 + timedelta(hours=1))
+    ctx = make_ctx(tmp_path, {"a": "@hourly"}, clock)
+    [job] = run_due(ctx, T0 + timedelta(hours=5, minutes=1))  # `now` overrides the clock
+    assert job.end == T0 + timedelta(hours=5)
+    assert job.started == T0 + timedelta(hours=5, minutes=1)
