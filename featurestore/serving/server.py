@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import grpc
+import pyarrow as pa
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -122,16 +123,14 @@ class FeatureServer:
         server.start()
         self._grpc = server
         self._set_serving(_watch.probe_online_store(self.store))
-        probe = _watch.Loop("online store probe", opts.probe_interval, self._probe)
-        self._loops.append(probe)
-        probe.start()
-        if opts.flight_port is not None:
-            from featurestore.serving.flight import FlightFrameServer
-
-            self.flight = FlightFrameServer(self.store, opts, self.metrics)
-        if opts.metrics_port is not None:
-            self._watch_freshness()
-            self.metrics_port, self._stop_metrics = self.metrics.serve(opts.host, opts.metrics_port)
+        self._loops.append(_watch.Loop("online store probe", opts.probe_interval, self._probe))
+        for loop in self._loops:
+            loop.start()
+        try:
+            self._start_side_endpoints()
+        except BaseException:
+            self.stop(grace=0)
+            raise
         log.info("serving %s on %s", SERVICE_NAME, self.address)
         return self
 
@@ -171,11 +170,29 @@ class FeatureServer:
             self.store.pinned_version = None
             tick = _watch.follow_registry(self.store, self.metrics.set_registry_version)
             tick()
-            loop = _watch.Loop("registry reload", self.options.reload_interval, tick)
-            self._loops.append(loop)
-            loop.start()
+            self._loops.append(_watch.Loop("registry reload", self.options.reload_interval, tick))
         if self.store.pinned_version is not None:
             self.metrics.set_registry_version(self.store.pinned_version)
+
+    def _start_side_endpoints(self) -> None:
+        opts = self.options
+        if opts.flight_port is not None:
+            from featurestore.serving.flight import FlightFrameServer
+
+            try:
+                self.flight = FlightFrameServer(self.store, opts, self.metrics)
+            except (OSError, pa.ArrowException) as exc:
+                msg = f"Flight cannot listen on {opts.host}:{opts.flight_port} ({exc})"
+                raise ConfigError(msg) from None
+        if opts.metrics_port is not None:
+            self._watch_freshness()
+            try:
+                self.metrics_port, self._stop_metrics = self.metrics.serve(
+                    opts.host, opts.metrics_port
+                )
+            except OSError as exc:
+                msg = f"metrics cannot listen on {opts.host}:{opts.metrics_port} ({exc})"
+                raise ConfigError(msg) from None
 
     def _probe(self) -> None:
         self._set_serving(_watch.probe_online_store(self.store))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from featurestore.serving.server import FeatureServer, ServeOptions
@@ -93,3 +96,30 @@ def serve() -> Iterator[Callable[..., FeatureServer]]:
 def applied_repo(make_repo: Callable[..., Path]) -> Callable[[str], FeatureStore]:
     """``applied_repo(config_yaml)``: the serving repo with this config, applied."""
     return lambda config: apply_repo(make_repo(REPO_FILES, config=config))
+
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def data_store(applied_repo: Callable[[str], Any], unique_project: str) -> Any:
+    """The serving repo on SQLite with four rows of driver_stats in its Parquet source."""
+    store = applied_repo(f"project: {unique_project}\n")
+    data = store.repo_path / "data"
+    data.mkdir(exist_ok=True)
+    pq.write_table(
+        pa.table(
+            {
+                "driver_id": pa.array([1, 1, 2, 3], pa.int64()),
+                "event_timestamp": pa.array(
+                    [T0, T0 + timedelta(hours=2), T0, T0 + timedelta(days=1)],
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "conv_rate": [0.1, 0.2, 0.5, 0.9],
+                "trips": pa.array([1, 2, 5, 9], pa.int64()),
+                "city": ["a", "b", "c", "d"],
+            }
+        ),
+        data / "driver.parquet",
+    )
+    return store

@@ -8,39 +8,15 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.flight as fl
-import pyarrow.parquet as pq
 import pytest
 
 from featurestore.errors import RequestError, ServerError
 from featurestore.serving.auth import parse_tokens
 from featurestore.serving.client import FeatureClient
 
-pytestmark = pytest.mark.grpc
-
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
-
-@pytest.fixture
-def store(applied_repo: Callable[[str], Any], unique_project: str) -> Any:
-    store = applied_repo(f"project: {unique_project}\n")
-    data = store.repo_path / "data"
-    data.mkdir(exist_ok=True)
-    pq.write_table(
-        pa.table(
-            {
-                "driver_id": pa.array([1, 1, 2, 3], pa.int64()),
-                "event_timestamp": pa.array(
-                    [T0, T0 + timedelta(hours=2), T0, T0 + timedelta(days=1)],
-                    pa.timestamp("us", tz="UTC"),
-                ),
-                "conv_rate": [0.1, 0.2, 0.5, 0.9],
-                "trips": pa.array([1, 2, 5, 9], pa.int64()),
-                "city": ["a", "b", "c", "d"],
-            }
-        ),
-        data / "driver.parquet",
-    )
-    return store
+pytestmark = pytest.mark.grpc
 
 
 def entity_rows(n: int = 6) -> pa.Table:
@@ -60,11 +36,11 @@ def client_for(server: Any, **kwargs: Any) -> FeatureClient:
     return FeatureClient(server.address, flight=f"127.0.0.1:{server.flight.port}", **kwargs)
 
 
-def test_flight_frame_equals_in_process(store: Any, serve: Callable[..., Any]) -> None:
-    server = serve(store, flight_port=0)
+def test_flight_frame_equals_in_process(data_store: Any, serve: Callable[..., Any]) -> None:
+    server = serve(data_store, flight_port=0)
     features = ["driver_stats:conv_rate", "driver_stats:trips", "driver_stats:city"]
     remote = client_for(server).get_historical_features(entity_rows(), features)
-    local = store.get_historical_features(entity_rows(), features).to_arrow()
+    local = data_store.get_historical_features(entity_rows(), features).to_arrow()
     assert remote.to_arrow().equals(local)
     assert remote.to_polars()["trips"].to_list() == [
         1,
@@ -87,8 +63,8 @@ def test_flight_frame_equals_in_process(store: Any, serve: Callable[..., Any]) -
     )
 
 
-def test_flight_errors_name_the_problem(store: Any, serve: Callable[..., Any]) -> None:
-    server = serve(store, flight_port=0)
+def test_flight_errors_name_the_problem(data_store: Any, serve: Callable[..., Any]) -> None:
+    server = serve(data_store, flight_port=0)
     client = client_for(server)
     with pytest.raises(RequestError, match="unknown feature 'driver_stats:nope'"):
         client.get_historical_features(entity_rows(), ["driver_stats:nope"])
@@ -101,8 +77,8 @@ def test_flight_errors_name_the_problem(store: Any, serve: Callable[..., Any]) -
         reader.read_all()
 
 
-def test_flight_needs_a_token_when_auth_is_on(store: Any, serve: Callable[..., Any]) -> None:
-    server = serve(store, flight_port=0, tokens=parse_tokens("read:r", "test"))
+def test_flight_needs_a_token_when_auth_is_on(data_store: Any, serve: Callable[..., Any]) -> None:
+    server = serve(data_store, flight_port=0, tokens=parse_tokens("read:r", "test"))
     with pytest.raises(ServerError, match="UNAUTHENTICATED"):
         client_for(server).get_historical_features(entity_rows(), "ranker")
     with pytest.raises(ServerError, match="UNAUTHENTICATED"):

@@ -3,6 +3,7 @@ reflection, registry reload, limits, deadlines and metrics."""
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.request
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from featurestore import FeatureStatus
 from featurestore._proto import serving_pb2 as pb
 from featurestore._proto import serving_pb2_grpc as pb_grpc
-from featurestore.errors import OnlineStoreUnavailableError, RequestError, ServerError
+from featurestore.errors import ConfigError, OnlineStoreUnavailableError, RequestError, ServerError
 from featurestore.serving.auth import parse_tokens
 from featurestore.serving.client import FeatureClient
 from featurestore.serving.server import SERVICE_NAME, FeatureServer
@@ -368,3 +369,23 @@ def test_metrics_count_calls_by_method_and_code(serve: Serve, store: Any) -> Non
     assert "featurestore_online_store_up 1.0" in text
     with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics") as reply:
         assert "featurestore_serving_request_seconds_bucket" in reply.read().decode()
+
+
+# --- startup refusals -------------------------------------------------------------------
+
+
+def test_busy_port_and_open_bind_are_refused(serve: Serve) -> None:
+    first = serve()
+    with pytest.raises(ConfigError, match=re.escape(f"cannot listen on 127.0.0.1:{first.port}")):
+        serve(port=first.port)
+    with pytest.raises(ConfigError, match=re.escape("refusing to serve on 0.0.0.0")):
+        serve(host="0.0.0.0")
+
+
+def test_busy_side_ports_stop_the_server_cleanly(serve: Serve) -> None:
+    first = serve(metrics_port=0, flight_port=0)
+    assert first.flight is not None
+    with pytest.raises(ConfigError, match="metrics cannot listen"):
+        serve(metrics_port=first.metrics_port)
+    with pytest.raises(ConfigError, match="Flight cannot listen"):
+        serve(flight_port=first.flight.port)
