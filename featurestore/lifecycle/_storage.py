@@ -165,5 +165,17 @@ class RecordStore:
         os.replace(tmp, path)
 
 
+_STORES: dict[str, RecordStore] = {}
+
+
+def record_store(store: FeatureStore, kind: str) -> RecordStore:
+    """The ``RecordStore`` of ``kind`` next to ``store``'s registry (one per location)."""
+    url = store.registry.state_url(kind)
+    found = _STORES.get(url)
+    if found is None:
+        found = _STORES[url] = RecordStore(store, kind)
+    return found
+
+
 def short(record_id: str | None) -> str:
     return record_id[:12] if record_id else "-"

@@ -22,7 +22,7 @@ from featurestore._proto import lifecycle_pb2 as pb
 from featurestore.definitions import FeatureService, FeatureView, OnDemandFeatureView
 from featurestore.definitions.collection import Definitions, FeatureSelection
 from featurestore.errors import FeatureStoreError, NotFoundError, RegistryError, SourceDataError
-from featurestore.lifecycle._storage import RecordStore, check_name, short
+from featurestore.lifecycle._storage import check_name, record_store, short
 from featurestore.lifecycle.lineage import SourceFile, source_files, table_fingerprint
 from featurestore.lifecycle.records import (
     TrainingDataset,
@@ -62,7 +62,7 @@ def create_training_dataset(
     to the new dataset; models keep pointing to the one they were trained on).
     """
     check_name("training dataset", name)
-    records = RecordStore(store, KIND)
+    records = record_store(store, KIND)
     previous = records.ref(name)
     if previous is not None and not overwrite:
         msg = (
@@ -130,7 +130,7 @@ def create_training_dataset(
 
 def get_training_dataset(store: FeatureStore, name: str) -> TrainingDataset:
     """The training dataset recorded under ``name`` (its frame via ``.to_arrow()``)."""
-    records = RecordStore(store, KIND)
+    records = record_store(store, KIND)
     record_id = records.ref(name)
     if record_id is None:
         known = sorted(records.refs())
@@ -140,13 +140,15 @@ def get_training_dataset(store: FeatureStore, name: str) -> TrainingDataset:
 
 
 def dataset_by_id(store: FeatureStore, record_id: str) -> TrainingDataset:
-    msg = RecordStore(store, KIND).get(record_id, pb.TrainingDataset)
+    msg = record_store(store, KIND).get(record_id, pb.TrainingDataset)
     return dataset_from_proto(record_id, msg)
 
 
 def list_training_datasets(store: FeatureStore) -> list[TrainingDataset]:
     """Every named training dataset, by name."""
-    return [dataset_by_id(store, rid) for _, rid in sorted(RecordStore(store, KIND).refs().items())]
+    return [
+        dataset_by_id(store, rid) for _, rid in sorted(record_store(store, KIND).refs().items())
+    ]
 
 
 def output_names(selections: list[FeatureSelection], *, full_feature_names: bool) -> list[str]:

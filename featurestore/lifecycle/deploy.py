@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from featurestore._proto import lifecycle_pb2 as pb
 from featurestore.errors import DeployRefusedError, NotFoundError, RequestError
-from featurestore.lifecycle._storage import RecordStore
+from featurestore.lifecycle._storage import RecordStore, record_store
 from featurestore.lifecycle.checks import check_compatibility, check_freshness, check_skew
 from featurestore.lifecycle.datasets import dataset_by_id
 from featurestore.lifecycle.models import get_model
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from featurestore.store import FeatureStore
 
 KIND = "deployments"
+_RECORDS: dict[tuple[str, str], Deployment] = {}  # immutable records, by (location, id)
+_RECORDS_KEPT = 1024
 DEFAULT_SKEW_SAMPLE = 100
 DEFAULT_MAX_MISMATCH_RATE = 0.0
 
@@ -78,7 +80,7 @@ def deploy_model(
     model = get_model(store, name, version)
     dataset = dataset_by_id(store, model.training_dataset_id)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    records = RecordStore(store, KIND)
+    records = record_store(store, KIND)
     previous = records.ref(name)
     registry_version = store.registry.resolve(store.pinned_version or "HEAD")
     current = store.registry.read(registry_version).definitions
@@ -120,7 +122,7 @@ def deploy_model(
 
 def undeploy_model(store: FeatureStore, name: str) -> Deployment:
     """Stop serving model ``name``: record a deployment without a version."""
-    records = RecordStore(store, KIND)
+    records = record_store(store, KIND)
     current = current_deployment(store, name)
     if current is None:
         msg = f"model {name!r} is not deployed; nothing to undeploy"
@@ -173,7 +175,7 @@ def rollback_deployment(
 
 def current_deployment(store: FeatureStore, name: str) -> Deployment | None:
     """The deployed version of model ``name``, or None when it is not deployed."""
-    record_id = RecordStore(store, KIND).ref(name)
+    record_id = record_store(store, KIND).ref(name)
     if record_id is None:
         return None
     record = deployment_by_id(store, record_id)
@@ -185,7 +187,7 @@ def deployment_history(
 ) -> list[Deployment]:
     """Deployment records of model ``name``, newest first (undeploys included)."""
     out: list[Deployment] = []
-    record_id = RecordStore(store, KIND).ref(name)
+    record_id = record_store(store, KIND).ref(name)
     while record_id and (limit is None or len(out) < limit):
         record = deployment_by_id(store, record_id)
         out.append(record)
@@ -195,13 +197,21 @@ def deployment_history(
 
 def list_deployments(store: FeatureStore) -> list[Deployment]:
     """The newest record of every model ever deployed (inactive ones are undeploys)."""
-    refs = RecordStore(store, KIND).refs()
+    refs = record_store(store, KIND).refs()
     return [deployment_by_id(store, rid) for _, rid in sorted(refs.items())]
 
 
 def deployment_by_id(store: FeatureStore, record_id: str) -> Deployment:
-    msg = RecordStore(store, KIND).get(record_id, pb.Deployment)
-    return deployment_from_proto(record_id, msg)
+    """A deployment record (records never change, so they are cached by id)."""
+    key = (store.registry.state_url(KIND), record_id)
+    cached = _RECORDS.get(key)
+    if cached is None:
+        msg = record_store(store, KIND).get(record_id, pb.Deployment)
+        cached = deployment_from_proto(record_id, msg)
+        if len(_RECORDS) >= _RECORDS_KEPT:
+            _RECORDS.clear()
+        _RECORDS[key] = cached
+    return cached
 
 
 def deployed_features(store: FeatureStore, model_name: str) -> list[str]:

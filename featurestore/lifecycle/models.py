@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from featurestore._frozen import FrozenDict
 from featurestore._proto import lifecycle_pb2 as pb
 from featurestore.errors import NotFoundError, RegistryError, RequestError
-from featurestore.lifecycle._storage import RecordStore, check_name
+from featurestore.lifecycle._storage import RecordStore, check_name, record_store
 from featurestore.lifecycle.datasets import get_training_dataset
 from featurestore.lifecycle.records import (
     Model,
@@ -67,7 +67,7 @@ def register_model(
         created_at=datetime.now(UTC),
         created_by=default_author(store.repo_path),
     )
-    records = RecordStore(store, KIND)
+    records = record_store(store, KIND)
     ref = f"{name}/{version}"
     with records.locked():
         existing = records.ref(ref)
@@ -88,7 +88,7 @@ def register_model(
 
 def get_model(store: FeatureStore, name: str, version: str | int | None = None) -> Model:
     """Model ``name`` at ``version`` (default: the most recently registered version)."""
-    records = RecordStore(store, KIND)
+    records = record_store(store, KIND)
     if version is None:
         versions = list_models(store, name)
         if not versions:
@@ -105,13 +105,13 @@ def get_model(store: FeatureStore, name: str, version: str | int | None = None) 
 
 
 def model_by_id(store: FeatureStore, record_id: str) -> Model:
-    return model_from_proto(record_id, RecordStore(store, KIND).get(record_id, pb.Model))
+    return model_from_proto(record_id, record_store(store, KIND).get(record_id, pb.Model))
 
 
 def list_models(store: FeatureStore, name: str | None = None) -> list[Model]:
     """Every registered model version (of ``name`` only, if given), by name then
     registration time."""
-    refs = RecordStore(store, KIND).refs(f"{name}/" if name else "")
+    refs = record_store(store, KIND).refs(f"{name}/" if name else "")
     models = [model_by_id(store, rid) for rid in refs.values()]
     return sorted(models, key=lambda m: (m.name, m.created_at, m.version))
 
