@@ -32,14 +32,18 @@ EXPIRE_MARGIN = timedelta(hours=1)
 CHUNK = 1000  # keys per script call; a batch is one pipeline of chunks
 SCAN_COUNT = 1000
 
-# KEYS: the keys; ARGV: value, expire-at (ms since epoch, "0" for never) per key.
-# The first 16 bytes of a value are its (event_us, created_us); a pair smaller than the
-# stored one is dropped. Returns how many keys were written.
+# ARGV[1]: "1" when each entry has an expire-at, else "0"; then per entry: key, value and
+# (when "1") expire-at in ms since the epoch. Keys travel in ARGV, flagged
+# allow-cross-slot-keys, so on a cluster one call may cover every slot of a node.
+# The first 16 bytes of a value are its (event_us, created_us): a pair smaller than the
+# stored one is dropped, a tie is written. Returns how many keys were written.
 _WRITE_SCRIPT = """#!lua flags=allow-cross-slot-keys
+local expiring = ARGV[1] == '1'
+local step = expiring and 3 or 2
 local written = 0
-for i = 1, #KEYS do
-  local new = ARGV[2 * i - 1]
-  local old = redis.call('GET', KEYS[i])
+for at = 2, #ARGV, step do
+  local key, new = ARGV[at], ARGV[at + 1]
+  local old = redis.call('GET', key)
   local take = true
   if old then
     local oe, oc = struct.unpack('<i8i8', old)
@@ -47,11 +51,10 @@ for i = 1, #KEYS do
     take = ne > oe or (ne == oe and nc >= oc)
   end
   if take then
-    local at = ARGV[2 * i]
-    if at == '0' then
-      redis.call('SET', KEYS[i], new)
+    if expiring then
+      redis.call('SET', key, new, 'PXAT', ARGV[at + 2])
     else
-      redis.call('SET', KEYS[i], new, 'PXAT', at)
+      redis.call('SET', key, new)
     end
     written = written + 1
   end
@@ -60,6 +63,13 @@ return written
 """
 
 T = TypeVar("T")
+_UNAVAILABLE = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.BusyLoadingError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.MasterDownError,
+)
 
 
 class RedisOnlineStore:
@@ -91,35 +101,43 @@ class RedisOnlineStore:
         view = batch.view
         keys = with_prefix(self.key_prefix(view.name, codec_for(view).schema_version), batch.keys)
         values = batch.values.to_pylist()
+        if view.ttl is None:
+            entries = [x for pair in zip(keys, values, strict=True) for x in pair]
+            return self._guard(lambda: self._run_script(keys, entries, 2))
         expire = _expire_at_ms(batch.event_us, view.ttl)
         live = expire != -1
         if not live.all():  # already past ttl + margin: storing would only delete it again
             keys = [k for k, keep in zip(keys, live, strict=True) if keep]
             values = [v for v, keep in zip(values, live, strict=True) if keep]
             expire = expire[live]
-        args = [x for pair in zip(values, expire.astype(str).tolist(), strict=True) for x in pair]
+        entries = [x for trio in zip(keys, values, expire.tolist(), strict=True) for x in trio]
+        return self._guard(lambda: self._run_script(keys, entries, 3))
+
+    def _run_script(self, keys: list[bytes], entries: list[Any], step: int) -> int:
+        """Run the write script over ``entries`` (``step`` items per key) in chunks, in one
+        pipeline: one round trip, or one per node on a cluster."""
         if not keys:
             return 0
-        return self._guard(lambda: self._run_script(keys, args))
-
-    def _run_script(self, keys: list[bytes], args: list[Any]) -> int:
-        if self.config.cluster:
-            groups: dict[int, list[int]] = {}
-            for i, key in enumerate(keys):
-                groups.setdefault(key_slot(key), []).append(i)
-            chunks = [
-                ([keys[i] for i in idx], [a for i in idx for a in args[2 * i : 2 * i + 2]])
-                for idx in groups.values()
-            ]
-        else:
-            chunks = [
-                (keys[i : i + CHUNK], args[2 * i : 2 * (i + CHUNK)])
-                for i in range(0, len(keys), CHUNK)
-            ]
-        pipe = self.client.pipeline(transaction=False)
-        for chunk_keys, chunk_args in chunks:
-            self._script(keys=chunk_keys, args=chunk_args, client=pipe)
-        return int(sum(pipe.execute()))
+        mode = "1" if step == 3 else "0"
+        if not self.config.cluster:
+            pipe = self.client.pipeline(transaction=False)
+            for i in range(0, len(keys), CHUNK):
+                self._script(args=[mode, *entries[step * i : step * (i + CHUNK)]], client=pipe)
+            return int(sum(pipe.execute()))
+        # A cluster refuses scripts in its own pipelines: group keys by the node serving
+        # their slot and pipeline to each node directly.
+        by_node: dict[str, tuple[Any, list[int]]] = {}
+        for i, key in enumerate(keys):
+            node = self.client.nodes_manager.get_node_from_slot(key_slot(key))
+            by_node.setdefault(node.name, (node, []))[1].append(i)
+        written = 0
+        for node, idx in by_node.values():
+            pipe = node.redis_connection.pipeline(transaction=False)
+            for j in range(0, len(idx), CHUNK):
+                part = [x for i in idx[j : j + CHUNK] for x in entries[step * i : step * i + step]]
+                self._script(args=[mode, *part], client=pipe)
+            written += int(sum(pipe.execute()))
+        return written
 
     # --- reading --------------------------------------------------------------------------
 
@@ -170,9 +188,7 @@ class RedisOnlineStore:
     def _guard(self, fn: Callable[[], T]) -> T:
         try:
             return fn()
-        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
-            raise self._unavailable(exc) from None
-        except redis.exceptions.RedisClusterException as exc:
+        except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from None
         except redis.RedisError as exc:
             msg = f"Redis at {self._where} failed: {exc}"
