@@ -96,27 +96,33 @@ def build_query(
     filter_by_created_timestamp: bool,
 ) -> str:
     """The whole training-frame query: entity columns (when ``passthrough``), then each
-    scan's features as ``__fs_v{i}_{j}``, ordered by entity row."""
+    scan's features as ``__fs_v{i}_{j}``, ordered by entity row.
+
+    Views that read the same files with the same keys and timestamps share one scan and one
+    join (their ttls still apply per view)."""
     ctes = [f"__fs_e AS (SELECT * FROM {ENTITY_INPUT})"]
     joins: list[str] = []
-    outputs: list[str] = ["e.* EXCLUDE (" + ROW + ", " + TIME + ")"] if passthrough else []
-    for i, scan in enumerate(scans):
-        ranged = filter_by_created_timestamp and bool(scan.source.created_timestamp_column)
-        ctes.append(f"__fs_v{i} AS ({_scan_sql(i, scan, ts_type, bounds, ranged)})")
+    columns: dict[str, str] = {}
+    for g, members in enumerate(_groups(scans, filter_by_created_timestamp)):
+        first = members[0][1]
+        ranged = filter_by_created_timestamp and bool(first.source.created_timestamp_column)
+        ctes.append(f"__fs_g{g} AS ({_scan_sql(members, ts_type, bounds, ranged)})")
         if ranged:
-            ctes.append(f"__fs_m{i} AS ({_range_match(i, scan, ts_type)})")
-            joins.append(f"LEFT JOIN __fs_m{i} v{i} ON v{i}.{ROW} = e.{ROW}")
-            outputs.extend(f"v{i}.{scan.alias(i, f)}" for f in scan.features)
-            continue
-        on = [f"e.{ident(k)} = v{i}.{ident(k)}" for k in scan.view.join_keys]
-        on.append(f"{_entity_key(scan, ts_type)} >= v{i}.__fs_ord")
-        joins.append(f"ASOF LEFT JOIN __fs_v{i} v{i} ON " + " AND ".join(on))
-        fresh = _fresh(f"v{i}.__fs_ts", scan.view.ttl, ts_type)
-        for f in scan.features:
-            col = f"v{i}.{scan.alias(i, f)}"
-            outputs.append(
-                f"CASE WHEN {fresh} THEN {col} END AS {scan.alias(i, f)}" if fresh else col
-            )
+            ctes.append(f"__fs_m{g} AS ({_range_match(g, members, ts_type)})")
+            joins.append(f"LEFT JOIN __fs_m{g} g{g} ON g{g}.{ROW} = e.{ROW}")
+        else:
+            on = [f"e.{ident(k)} = g{g}.{ident(k)}" for k in first.view.join_keys]
+            on.append(f"{_entity_key(first, ts_type)} >= g{g}.__fs_ord")
+            joins.append(f"ASOF LEFT JOIN __fs_g{g} g{g} ON " + " AND ".join(on))
+        for i, scan in members:
+            fresh = "" if ranged else _fresh(f"g{g}.__fs_ts", scan.view.ttl, ts_type)
+            for f in scan.features:
+                alias = scan.alias(i, f)
+                col = f"g{g}.{alias}"
+                columns[alias] = f"CASE WHEN {fresh} THEN {col} END" if fresh else col
+    outputs = ["e.* EXCLUDE (" + ROW + ", " + TIME + ")"] if passthrough else []
+    for i, scan in enumerate(scans):
+        outputs.extend(f"{columns[scan.alias(i, f)]} AS {scan.alias(i, f)}" for f in scan.features)
     select = ",\n  ".join(outputs) if outputs else ROW
     return (
         "WITH "
@@ -127,21 +133,45 @@ def build_query(
     )
 
 
-def _scan_sql(i: int, scan: ViewScan, ts_type: str, bounds: Bounds, ranged: bool) -> str:
-    """One view's rows: join keys, ordering key, (timestamps), features; pruned."""
+def _groups(scans: list[ViewScan], ranged: bool) -> list[list[tuple[int, ViewScan]]]:
+    """Scans that can share one scan and join: same files, keys and timestamp columns (and
+    ttl, for range joins, where the ttl is part of the join)."""
+    groups: dict[tuple, list[tuple[int, ViewScan]]] = {}
+    for i, scan in enumerate(scans):
+        src = scan.source
+        signature = (
+            scan.files.paths,
+            tuple((k, scan.columns[k]) for k in scan.view.join_keys),
+            src.timestamp_field,
+            src.created_timestamp_column,
+            scan.view.ttl if ranged else None,
+        )
+        groups.setdefault(signature, []).append((i, scan))
+    return list(groups.values())
+
+
+def _scan_sql(
+    members: list[tuple[int, ViewScan]], ts_type: str, bounds: Bounds, ranged: bool
+) -> str:
+    """The rows of a group of views: join keys, ordering key, (timestamps), features; the
+    scan pruned by time and by the entity keys present."""
+    scan = members[0][1]
     src = scan.source
     ts = ident(src.timestamp_field)
     cols = [f"s.{ident(scan.columns[k])} AS {ident(k)}" for k in scan.view.join_keys]
     cols.append(f"{_order_key(scan, ts_type)} AS __fs_ord")
-    if scan.view.ttl or ranged:
+    if ranged or any(m.view.ttl for _, m in members):
         cols.append(f"CAST(s.{ts} AS {ts_type}) AS __fs_ts")
     if ranged:
         cols.append(f"CAST(s.{ident(src.created_timestamp_column)} AS {ts_type}) AS __fs_cr")
-    for f in scan.features:
-        column = scan.columns[f]
-        target = duckdb_type(scan.view.field(f).dtype)
-        cols.append(f"CAST(s.{ident(column)} AS {target}) AS {scan.alias(i, f)}")
-    where = [f"s.{ts} IS NOT NULL", *_time_filters(scan, bounds)]
+    for i, member in members:
+        for f in member.features:
+            target = duckdb_type(member.view.field(f).dtype)
+            column = ident(member.columns[f])
+            cols.append(f"CAST(s.{column} AS {target}) AS {member.alias(i, f)}")
+    ttls = [m.view.ttl for _, m in members]
+    widest = None if not all(ttls) else max(t for t in ttls if t)
+    where = [f"s.{ts} IS NOT NULL", *_time_filters(scan, bounds, widest)]
     semi = ""
     if scan.view.join_keys:
         keys = ", ".join(ident(k) for k in scan.view.join_keys)
@@ -184,21 +214,23 @@ def _fresh(column: str, ttl: timedelta | None, ts_type: str) -> str:
     return f"epoch_us({column}) >= epoch_us(e.{TIME}) - {span}"
 
 
-def _range_match(i: int, scan: ViewScan, ts_type: str) -> str:
-    """Best row per entity row among rows with event and created time <= t (and in ttl)."""
+def _range_match(g: int, members: list[tuple[int, ViewScan]], ts_type: str) -> str:
+    """Best row per entity row among rows with event and created time <= t (and in ttl).
+    Views of a group are matched together only when their ttls agree."""
+    scan = members[0][1]
     on = [f"e.{ident(k)} = v.{ident(k)}" for k in scan.view.join_keys]
     on += [f"v.__fs_ts <= e.{TIME}", f"(v.__fs_cr IS NULL OR v.__fs_cr <= e.{TIME})"]
     fresh = _fresh("v.__fs_ts", scan.view.ttl, ts_type)
     if fresh:
         on.append(fresh)
-    cols = ", ".join(f"v.{scan.alias(i, f)}" for f in scan.features)
+    cols = ", ".join(f"v.{m.alias(i, f)}" for i, m in members for f in m.features)
     return (
-        f"SELECT e.{ROW}, {cols} FROM __fs_e e JOIN __fs_v{i} v ON {' AND '.join(on)} "
+        f"SELECT e.{ROW}, {cols} FROM __fs_e e JOIN __fs_g{g} v ON {' AND '.join(on)} "
         f"QUALIFY row_number() OVER (PARTITION BY e.{ROW} ORDER BY v.__fs_ord DESC) = 1"
     )
 
 
-def _time_filters(scan: ViewScan, bounds: Bounds) -> list[str]:
+def _time_filters(scan: ViewScan, bounds: Bounds, ttl: timedelta | None) -> list[str]:
     """Loose bounds on the raw timestamp column, written so DuckDB pushes them into the
     Parquet scan (row groups outside are skipped by their statistics). One second of slack
     keeps them safe whatever the column's precision; the exact rule is applied later."""
@@ -211,8 +243,8 @@ def _time_filters(scan: ViewScan, bounds: Bounds) -> list[str]:
     out = []
     if bounds.highest is not None:
         out.append(f"{ts} <= {_literal(bounds.highest + timedelta(seconds=1), literal_type)}")
-    if bounds.lowest is not None and scan.view.ttl:
-        low = bounds.lowest - scan.view.ttl - timedelta(seconds=1)
+    if bounds.lowest is not None and ttl:
+        low = bounds.lowest - ttl - timedelta(seconds=1)
         out.append(f"{ts} >= {_literal(low, literal_type)}")
     return out
 

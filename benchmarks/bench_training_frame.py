@@ -1,0 +1,199 @@
+"""Training frame benchmark: ``get_historical_features`` against a hand-written DuckDB
+``ASOF LEFT JOIN`` doing the same work (same files, same settings), in the same run.
+
+    .venv/bin/python benchmarks/bench_training_frame.py                 # 1M x 10M x 10 features
+    .venv/bin/python benchmarks/bench_training_frame.py --entity-rows 10000000 \\
+        --feature-rows 100000000 --memory-limit 4GB --sink parquet --repeats 1 --no-views
+
+Data (cached under ``--data-dir``): entity rows (member_id, event_timestamp, label) and
+feature rows (member_id, event_timestamp, created, f0..f9) over one year, in 8 Parquet files
+by time. Each run is a fresh process; its peak RSS comes from ``os.wait4``. Variants run
+interleaved (A B A B) so a busy machine hurts them alike. Also compared: three views in one
+call against three single-view calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import gib, interleave, summary  # noqa: E402
+
+N_FEATURES = 10
+N_FILES = 8
+YEAR_US = 365 * 24 * 3600 * 1_000_000
+
+
+def generate(data: Path, entity_rows: int, feature_rows: int) -> None:
+    """Write the benchmark's Parquet files (once per size)."""
+    import duckdb
+
+    if (data / "done").exists():
+        return
+    (data / "features").mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect()
+    keys = max(1, feature_rows // 10)
+    feats = ", ".join(f"((hash(i + {j}) % 100000) / 100.0)::DOUBLE AS f{j}" for j in range(10))
+    per_file = -(-feature_rows // N_FILES)
+    for n in range(N_FILES):
+        lo, hi = n * per_file, min(feature_rows, (n + 1) * per_file)
+        conn.execute(
+            f"""COPY (SELECT (hash(i) % {keys})::BIGINT AS member_id,
+                TIMESTAMP '2024-01-01' + to_microseconds((i::HUGEINT * {YEAR_US} // {feature_rows})::BIGINT)
+                    AS event_timestamp,
+                TIMESTAMP '2024-01-01' + to_microseconds((i::HUGEINT * {YEAR_US} // {feature_rows})::BIGINT
+                    + (hash(i + 7) % 3600000000)::BIGINT) AS created,
+                {feats}
+              FROM range({lo}, {hi}) t(i)) TO '{data}/features/part-{n:02d}.parquet' (FORMAT parquet)"""
+        )
+    conn.execute(
+        f"""COPY (SELECT (hash(i * 3 + 1) % {keys})::BIGINT AS member_id,
+            TIMESTAMP '2024-01-01' + to_microseconds((hash(i * 5 + 2) % {YEAR_US})::BIGINT)
+                AS event_timestamp,
+            (hash(i) % 2)::INTEGER AS label
+          FROM range({entity_rows}) t(i)) TO '{data}/entities.parquet' (FORMAT parquet)"""
+    )
+    (data / "done").write_text("ok")
+
+
+# --- children: one measurement each ----------------------------------------------------------
+
+
+def _config(args: argparse.Namespace):  # noqa: ANN202
+    from featurestore.repo.config import OfflineConfig, RepoConfig
+
+    offline = OfflineConfig(
+        memory_limit=args.memory_limit or None,
+        threads=args.threads or None,
+        temp_directory=str(Path(args.data) / "duckdb_tmp"),
+    )
+    return RepoConfig(project="bench", offline_store=offline)
+
+
+def child_ours(args: argparse.Namespace) -> dict:
+    from featurestore.definitions import Entity, FeatureView, Field, ParquetSource
+    from featurestore.definitions.collection import Definitions
+    from featurestore.offline.retrieval import build_job
+    from featurestore.store import FeatureStore
+    from featurestore.types import Float64
+
+    data = Path(args.data)
+    member = Entity(name="member", join_keys=["member_id"])
+    source = ParquetSource(path=str(data / "features"), created_timestamp_column="created")
+    groups = {"stats": range(10)}
+    if args.child in ("ours3", "single3"):
+        groups = {"stats_a": range(0, 4), "stats_b": range(4, 7), "stats_c": range(7, 10)}
+    views = [
+        FeatureView(
+            name=name,
+            entities=[member],
+            schema=[Field(f"f{j}", Float64) for j in cols],
+            source=source,
+        )
+        for name, cols in groups.items()
+    ]
+    defs = Definitions.build("bench", [member, *views])
+    store = FeatureStore(data, config=_config(args))
+    refs = [f"{v.name}:{f}" for v in views for f in v.feature_names]
+    calls = [[r for r in refs if r.startswith(v.name + ":")] for v in views]
+    if args.child != "single3":
+        calls = [refs]
+    entities = str(data / "entities.parquet")
+    start = time.perf_counter()
+    rows = 0
+    for call in calls:
+        job = build_job(store, defs.select(call), entities)
+        if args.sink == "parquet":
+            rows = job.to_parquet(str(data / "out_ours.parquet"))
+        else:
+            rows = job.to_arrow().num_rows
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def reference_sql(data: Path) -> str:
+    feats = ", ".join(f"f.f{j}" for j in range(N_FEATURES))
+    return f"""
+        SELECT e.* EXCLUDE (file_row_number), {feats}
+        FROM read_parquet('{data}/entities.parquet', file_row_number = true) e
+        ASOF LEFT JOIN read_parquet('{data}/features/*.parquet') f
+          ON e.member_id = f.member_id AND e.event_timestamp >= f.event_timestamp
+        ORDER BY e.file_row_number"""
+
+
+def child_ref(args: argparse.Namespace) -> dict:
+    from featurestore.offline.engine import connect
+
+    data = Path(args.data)
+    config = _config(args)
+    start = time.perf_counter()
+    conn = connect(config.offline_store, data)
+    sql = reference_sql(data)
+    if args.sink == "parquet":
+        conn.execute(f"COPY ({sql}) TO '{data}/out_ref.parquet' (FORMAT parquet)")
+        rows = conn.sql(f"SELECT count(*) FROM '{data}/out_ref.parquet'").fetchall()[0][0]
+    else:
+        rows = conn.sql(sql).to_arrow_table().num_rows
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+# --- parent -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entity-rows", type=int, default=1_000_000)
+    parser.add_argument("--feature-rows", type=int, default=10_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "fs-bench"))
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit, e.g. 4GB")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--sink", choices=["arrow", "parquet"], default="arrow")
+    parser.add_argument("--no-views", action="store_true", help="skip the 3-view comparison")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        runner = child_ref if args.child == "ref" else child_ours
+        print(json.dumps(runner(args)))
+        return
+
+    data = Path(args.data_dir) / f"e{args.entity_rows}_f{args.feature_rows}"
+    t0 = time.perf_counter()
+    generate(data, args.entity_rows, args.feature_rows)
+    print(f"data: {data} (ready in {time.perf_counter() - t0:.1f} s)", flush=True)
+    common = [__file__, "--data", str(data), "--sink", args.sink, "--threads", str(args.threads)]
+    if args.memory_limit:
+        common += ["--memory-limit", args.memory_limit]
+    variants = {"ours": [*common, "--child", "ours"], "reference": [*common, "--child", "ref"]}
+    if not args.no_views:
+        variants["3 views, 1 call"] = [*common, "--child", "ours3"]
+        variants["3 calls, 1 view"] = [*common, "--child", "single3"]
+
+    def show(name: str, result: dict, rss: int) -> None:
+        print(f"  {name:16s} {result['seconds']:7.2f} s  {gib(rss)}  rows={result['rows']}")
+
+    runs = interleave(variants, args.repeats, on_run=show)
+    print(
+        f"\n{args.entity_rows:,} entity rows x {args.feature_rows:,} feature rows, sink={args.sink}"
+    )
+    print(f"{'variant':16s} {'median s':>9s} {'max s':>8s} {'peak RSS':>10s}")
+    for name, r in runs.items():
+        s = summary(r.seconds)
+        print(f"{name:16s} {s['median']:9.2f} {s['p99']:8.2f} {gib(max(r.peak_rss)):>10s}")
+    ratio = summary(runs["ours"].seconds)["median"] / summary(runs["reference"].seconds)["median"]
+    print(f"ours / reference (medians): {ratio:.2f}x")
+    if not args.no_views:
+        one = summary(runs["3 views, 1 call"].seconds)["median"]
+        three = summary(runs["3 calls, 1 view"].seconds)["median"]
+        print(f"3 views in 1 call / 3 single-view calls: {one / three:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
