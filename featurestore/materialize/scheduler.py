@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from featurestore.errors import FeatureStoreError, JobError
 from featurestore.materialize.due import Decision, Progress, decide
-from featurestore.materialize.history import JobRecord, Trigger
+from featurestore.materialize.history import JobRecord
 from featurestore.materialize.runner import JobContext, Plan, Skipped, as_context, run_job
 
 if TYPE_CHECKING:
@@ -56,9 +56,7 @@ def plan_views(ctx: JobContext, now: datetime) -> list[ViewPlan]:
     return plans
 
 
-def run_scheduled(
-    ctx: JobContext, view: str, schedule: str, trigger: Trigger = "schedule"
-) -> JobRecord | Skipped:
+def run_scheduled(ctx: JobContext, view: str, schedule: str) -> JobRecord | Skipped:
     """Run ``view`` up to its schedule's latest tick if it is (still) due."""
 
     def plan() -> Plan | None:
@@ -72,7 +70,7 @@ def run_scheduled(
             attempt=len(progress.failures) + 1,
         )
 
-    return run_job(ctx, view, trigger, plan)
+    return run_job(ctx, view, "schedule", plan)
 
 
 def run_manual(ctx: JobContext, view: str, end: datetime) -> JobRecord | Skipped:
