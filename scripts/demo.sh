@@ -40,6 +40,14 @@ fs registry history
 #   training dataset -> model -> deploy -> online prediction               (issue 7)
 # --------------------------------------------------------------------------------------
 
+# --- issue 4: materialize to the embedded online store, then an online lookup -------------
+step "Materialize the last 30 days into the embedded online store (SQLite)"
+fs materialize "$(python -c 'from datetime import UTC, datetime, timedelta; print((datetime.now(UTC) - timedelta(days=30)).isoformat())')" now
+
+step "Online lookup: the churn_model service's features for one member"
+MEMBER="$(python -c 'import sys, pyarrow.parquet as pq; print(pq.read_table(sys.argv[1], columns=["member_id"]).column(0)[0])' "$REPO/data/churn_labels.parquet")"
+fs online-get --service churn_model --entity "member_id=$MEMBER"
+
 step "Scheduled materialization: one pass of the due views, then their status"
 fs jobs run-due
 fs status

@@ -106,9 +106,10 @@ def _summary(results: list[ViewMaterialization]) -> None:
         console.print("No online views to materialize.")
         return
     table = Table("view", "window (UTC)", "rows", "seconds", "rows/s", "result")
+    table.columns[1].no_wrap = True
     for r in results:
         rate = r.rows_written / r.seconds if r.seconds > 0 else 0.0
-        window = f"{r.start:%Y-%m-%d %H:%M:%S} → {r.end:%Y-%m-%d %H:%M:%S}"
+        window = f"{r.start:%Y-%m-%d %H:%M} → {r.end:%Y-%m-%d %H:%M}"
         result = "[green]ok[/]" if r.ok else f"[red]failed:[/] {escape(r.error or '')}"
         table.add_row(
             r.view, window, f"{r.rows_written:,}", f"{r.seconds:.2f}", f"{rate:,.0f}", result
@@ -167,11 +168,19 @@ def online_get(
             stamp = record[f"{col.name}__event_timestamp"]
             out.add_row(
                 col.name,
-                escape(repr(value) if isinstance(value, (str, bytes)) else str(value)),
+                escape(_show(value)),
                 record[f"{col.name}__status"],
                 f"{stamp:%Y-%m-%d %H:%M:%S}" if stamp else "-",
             )
         console.print(out)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, (str, bytes)):
+        return repr(value)
+    if isinstance(value, float):
+        return f"{value:.7g}"
+    return str(value)
 
 
 def _key_types(store: object, wanted: list[str] | str) -> dict[str, str]:
