@@ -1,1 +1,1 @@
-"""serving."""
+"""Serving: the gRPC feature server, Arrow Flight for training frames, and its client."""

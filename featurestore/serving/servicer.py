@@ -147,9 +147,16 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
     def _push(self, request: pb.PushRequest) -> pb.PushResponse:
         if not request.push_source:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "push_source is empty; name one")
+        target = _PUSH_TARGETS.get(request.to)
+        if target is None:
+            raise _Abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"push target {request.to} is not a PushTarget; use 0 (online), 1 (offline) "
+                "or 2 (online and offline)",
+            )
         rows = self._rows(request.columns, "pushed")
         with timed(self.metrics.store_latency.labels("push")):
-            count = self.store.push(request.push_source, rows, to=_PUSH_TARGETS[request.to])
+            count = self.store.push(request.push_source, rows, to=target)
         return pb.PushResponse(rows=count)
 
     def _list_views(self, request: pb.ListFeatureViewsRequest) -> pb.ListFeatureViewsResponse:

@@ -389,3 +389,22 @@ def test_busy_side_ports_stop_the_server_cleanly(serve: Serve) -> None:
         serve(metrics_port=first.metrics_port)
     with pytest.raises(ConfigError, match="Flight cannot listen"):
         serve(flight_port=first.flight.port)
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (pb.PushRequest(columns=[ids(1)]), "push_source is empty"),  # no source named
+        (
+            pb.PushRequest(push_source="driver_push", columns=[ids(1)], to=7),  # type: ignore[arg-type]
+            "push target 7 is not a PushTarget",
+        ),  # an enum number this server does not know
+        (pb.PushRequest(push_source="driver_push"), "no pushed columns"),  # no rows at all
+    ],
+)
+def test_bad_pushes_are_invalid_argument(
+    serve: Serve, request_: pb.PushRequest, message: str
+) -> None:
+    code, details = code_of(lambda: stub(serve()).Push(request_))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in details
