@@ -16,8 +16,11 @@ from featurestore import FeatureStore
 
 VIEWS = """
 from datetime import timedelta
-from featurestore import Entity, FeatureService, FeatureView, Field, ParquetSource
-from featurestore.types import Float64, Int64, String
+import polars as pl
+from featurestore import (
+    Entity, FeatureService, FeatureView, Field, ParquetSource, on_demand_feature_view,
+)
+from featurestore.types import Float64, Int32, Int64, String
 
 member = Entity(name="member", join_keys=["member_id"])
 activity = FeatureView(
@@ -35,6 +38,11 @@ profile = FeatureView(
     schema=[Field("tenure", Int64)],
     source=ParquetSource(path="data/profile.parquet"),
 )
+@on_demand_feature_view(sources=[activity], schema=[Field("minutes_per_play", Float64)])
+def per_play(df: pl.DataFrame) -> pl.DataFrame:
+    return df.select((pl.col("minutes") / pl.col("plays")).alias("minutes_per_play"))
+
+
 churn_features = FeatureService(
     name="churn_features", features=[activity[["plays", "minutes"]], profile]
 )

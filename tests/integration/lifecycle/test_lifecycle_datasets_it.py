@@ -150,3 +150,18 @@ def test_verify_says_when_a_view_was_removed(flow: Flow) -> None:
     assert report.error  # the recompute cannot find the view
     assert "definitions changed: view 'profile' (was " in "\n".join(report.lines())
     assert "view removed" in "\n".join(report.lines())
+
+
+def test_on_demand_features_record_their_source_views(flow: Flow) -> None:
+    ds = flow.store.create_training_dataset(
+        "train", flow.entity_df(), ["per_play:minutes_per_play", "profile:tenure"]
+    )
+    assert [(v.view, v.kind, v.features, len(v.files)) for v in ds.views] == [
+        ("per_play", "on-demand feature view", ("minutes_per_play",), 0),
+        ("profile", "feature view", ("tenure",), 1),
+        ("activity", "feature view", (), 1),  # read only by the on-demand view
+    ]
+    assert ds.to_polars()["minutes_per_play"].null_count() == 0
+    flow.define(plays="Int32")  # a type the on-demand view reads, though not selected
+    report = verify_training_dataset(flow.store, "train")
+    assert [c.view for c in report.definition_changes] == ["per_play", "activity"]

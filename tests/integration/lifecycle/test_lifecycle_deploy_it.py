@@ -195,3 +195,19 @@ def test_serving_by_model_name_over_grpc(flow: Flow) -> None:
             assert predict(rows) == [24, 36]
         finally:
             client.close()
+
+
+def test_a_breaking_change_upstream_of_an_on_demand_feature_fails(flow: Flow) -> None:
+    flow.store.create_training_dataset("odfv", flow.entity_df(), ["per_play:minutes_per_play"])
+    register_model(flow.store, "ratio", 1, training_dataset="odfv")
+    flow.define(ttl_hours=72)
+    flow.materialize()
+    with pytest.raises(DeployRefusedError) as info:
+        flow.store.deploy_model("ratio", 1)
+    report = info.value.report
+    assert isinstance(report, DeployReport)
+    assert [c.name for c in report.failed] == ["compatibility"]
+    assert report.failed[0].details == (
+        "view 'activity': breaking change to ttl: 2d -> 3d",
+        "view 'per_play' changed compatibly (an upstream view)",
+    )
