@@ -188,6 +188,12 @@ class RedisOnlineStore:
     def _guard(self, fn: Callable[[], T]) -> T:
         try:
             return fn()
+        except redis.AuthenticationError as exc:
+            msg = (
+                f"Redis at {self._where} refused our credentials ({exc}); put the password "
+                "in the URL (redis://:PASSWORD@host) or in REDIS_PASSWORD"
+            )
+            raise OnlineStoreError(msg) from None
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from None
         except redis.RedisError as exc:

@@ -14,7 +14,7 @@ import pytest
 import redis
 from online_support import activity_row, make_store, ts
 
-from featurestore.errors import OnlineStoreUnavailableError
+from featurestore.errors import OnlineStoreError, OnlineStoreUnavailableError
 from featurestore.materialize import latest
 from featurestore.materialize.jobs import materialize
 from featurestore.materialize.watermarks import all_watermarks
@@ -38,7 +38,7 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, *extra: str) -> None:
         self.proc = subprocess.Popen(
             [
                 "redis-server",
@@ -50,6 +50,7 @@ class RedisServer:
                 "",
                 "--appendonly",
                 "no",
+                *extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -59,6 +60,8 @@ class RedisServer:
             try:
                 client.ping()
                 break
+            except redis.AuthenticationError:
+                break  # up, and asking for a password
             except redis.ConnectionError:
                 time.sleep(0.02)
         client.close()
@@ -148,3 +151,25 @@ def test_unreachable_redis(tmp_path: Path) -> None:
         store.materialize(ts(0), ts(2))
     assert "127.0.0.1" in str(info.value) and "s3cret" not in str(info.value)
     assert all_watermarks(store) == {}
+
+
+def test_password_from_url_or_environment(own_redis: RedisServer, tmp_path: Path, monkeypatch):
+    own_redis.kill()
+    own_redis.start("--requirepass", "s3cret")
+    url = own_redis.url
+    with_password = url.replace("redis://", "redis://:s3cret@")
+    store = make_store(tmp_path / "url", "redis", with_password, "auth", activity=ROWS[:3])
+    [result] = store.materialize(ts(0), ts(2), views=["activity"])
+    assert result.ok and result.rows_written == 3
+
+    no_password = make_store(tmp_path / "env", "redis", url, "auth", activity=ROWS[:3])
+    with pytest.raises(OnlineStoreError, match="REDIS_PASSWORD") as info:
+        no_password.get_online_features(["activity:plays"], [{"member_id": 1}])
+    assert not isinstance(info.value, OnlineStoreUnavailableError)  # retrying will not help
+
+    monkeypatch.setenv("REDIS_PASSWORD", "s3cret")
+    from featurestore import FeatureStore
+
+    from_env = FeatureStore(tmp_path / "env")
+    got = from_env.get_online_features(["activity:plays"], [{"member_id": 1}]).to_dict()
+    assert got["plays"] == [1]
