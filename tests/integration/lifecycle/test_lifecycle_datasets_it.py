@@ -165,3 +165,14 @@ def test_on_demand_features_record_their_source_views(flow: Flow) -> None:
     flow.define(plays="Int32")  # a type the on-demand view reads, though not selected
     report = verify_training_dataset(flow.store, "train")
     assert [c.view for c in report.definition_changes] == ["per_play", "activity"]
+
+
+def test_verify_notices_a_tampered_stored_frame(flow: Flow) -> None:
+    ds = flow.store.create_training_dataset("train", flow.entity_df(), REFS)
+    table = pq.read_table(ds.uri)
+    pq.write_table(table.slice(0, 7), ds.uri)  # a row lost from the stored file
+    report = verify_training_dataset(flow.store, "train")
+    assert not report.stored_intact
+    assert f"the stored frame at {ds.uri} no longer has the recorded fingerprint" in (
+        report.lines()
+    )

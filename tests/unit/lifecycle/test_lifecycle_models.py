@@ -144,3 +144,17 @@ def test_bad_metrics_are_refused(repo: Repo, metrics: dict) -> None:
 def test_unknown_dataset_is_named(repo: Repo) -> None:
     with pytest.raises(NotFoundError, match="no training dataset named 'missing'"):
         register_model(repo.store, "churn", "1", training_dataset="missing")
+
+
+@pytest.mark.parametrize(
+    "rate",
+    [
+        -0.01,  # below 0
+        1.5,  # above 1
+    ],
+)
+def test_mismatch_rate_must_be_a_fraction(repo: Repo, rate: float) -> None:
+    from featurestore.lifecycle import deploy_model
+
+    with pytest.raises(RequestError, match="give a fraction from 0 to 1"):
+        deploy_model(repo.store, "churn", 1, max_mismatch_rate=rate)
