@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from online_support import ACTIVITY_SCHEMA, activity_row, ts, write_parquet
@@ -68,26 +68,24 @@ def test_latest_matches_reference(repo_factory, files, window) -> None:
     assert got["plays"] == _reference(files, start, end)
 
 
-@pytest.mark.slow
-def test_online_equals_offline_at_window_end(repo_factory) -> None:
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(files=files_st, end=st.integers(0, 4))
+def test_online_equals_offline_at_window_end(repo_factory, files, end) -> None:
     """Every entity's online values equal the point-in-time join at the window end."""
-    retrieval = pytest.importorskip("featurestore.offline.retrieval")
-    del retrieval
-    import pyarrow as pa
-
-    files = [
-        [(m % 5, (m * 7) % 5, [None, 0, 1][m % 3]) for m in range(40)],
-        [(m % 5, (m * 3) % 5, [None, 1, 0][m % 3]) for m in range(30)],
-    ]
     store = repo_factory()
+    store.teardown()
     _write(store, files)
-    store.materialize(ts(0), ts(4))
+    store.materialize(ts(0), ts(end), views=["activity"])
     features = ["activity:plays", "activity:score", "activity:genre"]
     online = store.get_online_features(features, {"member_id": MEMBERS}).to_arrow()
     entity_df = pa.table(
         {
             "member_id": pa.array(MEMBERS, pa.int64()),
-            "event_timestamp": pa.array([ts(4)] * len(MEMBERS), pa.timestamp("us", "UTC")),
+            "event_timestamp": pa.array([ts(end)] * len(MEMBERS), pa.timestamp("us", "UTC")),
         }
     )
     offline = store.get_historical_features(entity_df, features).to_arrow()
