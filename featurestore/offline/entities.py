@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from featurestore.errors import RequestError
-from featurestore.offline.query import ENTITY_INPUT, ROW, TIME, ident
+from featurestore.offline.query import ENTITY_INPUT, ROW, TIME, ident, utc
 from featurestore.offline.source import SourceFiles, list_files, unreadable
 
 DEFAULT_TIMESTAMP = "event_timestamp"
@@ -49,7 +49,7 @@ class EntityRows:
     def register(self, conn: duckdb.DuckDBPyConnection, columns: list[str], ts_type: str) -> None:
         """Make ``ENTITY_INPUT`` on ``conn``: the rows (only ``columns`` when in memory), a
         row number ``ROW`` in input order and the UTC timestamp ``TIME``."""
-        t = f"CAST({ident(self.timestamp)} AS {ts_type}) AS {TIME}"
+        t = f"{utc(ident(self.timestamp), self.schema.field(self.timestamp).type, ts_type)} AS {TIME}"
         if self.table is not None:
             row = pl.int_range(0, self.table.num_rows, dtype=pl.Int64, eager=True).to_arrow()
             narrow = self.table.select(columns).append_column(ROW, row)

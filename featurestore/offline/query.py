@@ -87,6 +87,18 @@ def timestamp_type(nanoseconds: bool) -> str:
     return "TIMESTAMP_NS" if nanoseconds else "TIMESTAMP"
 
 
+def utc(column: str, arrow_type: pa.DataType | None, ts_type: str) -> str:
+    """``column`` (a timestamp or date) as a naive UTC ``ts_type`` (the session is UTC)."""
+    if (
+        arrow_type is not None
+        and pa.types.is_timestamp(arrow_type)
+        and arrow_type.unit == "ns"
+        and arrow_type.tz
+    ):
+        column = f"CAST({column} AS TIMESTAMP_NS)"  # DuckDB has no TIMESTAMPTZ_NS -> TIMESTAMP
+    return f"CAST({column} AS {ts_type})"
+
+
 def build_query(
     scans: list[ViewScan],
     *,
@@ -161,9 +173,9 @@ def _scan_sql(
     cols = [f"s.{ident(scan.columns[k])} AS {ident(k)}" for k in scan.view.join_keys]
     cols.append(f"{_order_key(scan, ts_type)} AS __fs_ord")
     if ranged or any(m.view.ttl for _, m in members):
-        cols.append(f"CAST(s.{ts} AS {ts_type}) AS __fs_ts")
+        cols.append(f"{_utc(scan, src.timestamp_field, ts_type)} AS __fs_ts")
     if ranged:
-        cols.append(f"CAST(s.{ident(src.created_timestamp_column)} AS {ts_type}) AS __fs_cr")
+        cols.append(f"{_utc(scan, src.created_timestamp_column, ts_type)} AS __fs_cr")
     for i, member in members:
         for f in member.features:
             target = duckdb_type(member.view.field(f).dtype)
@@ -180,11 +192,15 @@ def _scan_sql(
     return f"SELECT {', '.join(cols)} FROM {scan.files.scan()} s{semi} WHERE " + " AND ".join(where)
 
 
+def _utc(scan: ViewScan, column: str, ts_type: str) -> str:
+    return utc(f"s.{ident(column)}", scan.types.get(column), ts_type)
+
+
 def _order_key(scan: ViewScan, ts_type: str) -> str:
     src = scan.source
-    parts = [f"'ts': CAST(s.{ident(src.timestamp_field)} AS {ts_type})"]
+    parts = [f"'ts': {_utc(scan, src.timestamp_field, ts_type)}"]
     if src.created_timestamp_column:
-        created = f"CAST(s.{ident(src.created_timestamp_column)} AS {ts_type})"
+        created = _utc(scan, src.created_timestamp_column, ts_type)
         parts.append(f"'cr': COALESCE({created}, '-infinity'::{ts_type})")
     position = "s.file_row_number"
     if len(scan.files.paths) > 1:
@@ -239,6 +255,8 @@ def _time_filters(scan: ViewScan, bounds: Bounds, ttl: timedelta | None) -> list
     if column_type is None or not pa.types.is_timestamp(column_type):
         return []
     literal_type = "TIMESTAMPTZ" if column_type.tz else "TIMESTAMP"
+    if column_type.unit == "ns":
+        literal_type += "_NS"
     ts = f"s.{ident(src.timestamp_field)}"
     out = []
     if bounds.highest is not None:
@@ -251,6 +269,6 @@ def _time_filters(scan: ViewScan, bounds: Bounds, ttl: timedelta | None) -> list
 
 def _literal(moment: datetime, literal_type: str) -> str:
     text = moment.replace(tzinfo=None).isoformat(sep=" ")
-    if literal_type == "TIMESTAMPTZ":
+    if literal_type.startswith("TIMESTAMPTZ"):
         text += "+00"
     return f"{sql_string(text)}::{literal_type}"
