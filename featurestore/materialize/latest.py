@@ -17,7 +17,7 @@ import fsspec
 import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
-from featurestore.definitions import FeatureView
+from featurestore.definitions import FeatureView, PushSource
 from featurestore.errors import SourceDataError
 from featurestore.offline.engine import connect
 from featurestore.offline.source import open_dataset, source_url
@@ -106,12 +106,14 @@ def latest_batches(
     store: FeatureStore, view: FeatureView, start: datetime, end: datetime
 ) -> Iterator[pa.RecordBatch]:
     """Stream the latest row per entity of ``view`` in ``[start, end]`` as Arrow batches of
-    ``target_schema(view)``."""
+    ``target_schema(view)``. A push source with no offline data yet yields nothing."""
     source = view.batch_source
-    dataset = open_dataset(store, source, view=view.name)
     url = source_url(store, source)
+    fs, path = fsspec.core.url_to_fs(url)
+    if isinstance(view.source, PushSource) and not fs.exists(path):
+        return
+    dataset = open_dataset(store, source, view=view.name)
     check_columns(view, dataset.schema, f"source {url!r}")
-    fs, _ = fsspec.core.url_to_fs(url)
     conn = connect(store.config.offline_store, store.repo_path)
     files = sorted(dataset.files)
     if not isinstance(fs, LocalFileSystem):

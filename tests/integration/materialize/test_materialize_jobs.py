@@ -138,3 +138,16 @@ def test_naive_datetimes_are_utc(repo_factory) -> None:
     assert result.rows_written == 1 and result.end == ts(1)
     assert pa.types.is_timestamp(pa.array([result.end]).type)
     assert result.end - result.start == timedelta(0)
+
+
+def test_push_view_without_offline_data_materializes_nothing(repo_factory) -> None:
+    """A push source's directory appears with the first offline push; until then the view
+    materializes 0 rows (a missing file of a plain Parquet source is an error)."""
+    import shutil
+
+    store = repo_factory()
+    shutil.rmtree(store.repo_path / "data/activity")
+    (store.repo_path / "data/profile.parquet").unlink()
+    results = {r.view: r for r in store.materialize(ts(0), ts(1))}
+    assert results["activity"].ok and results["activity"].rows_written == 0
+    assert not results["profile"].ok and "profile.parquet" in (results["profile"].error or "")
