@@ -82,3 +82,21 @@ def test_bad_names_are_refused(name: str) -> None:
 )
 def test_good_names_pass(name: str) -> None:
     assert check_name("model", name) == name
+
+
+def test_racing_swaps_have_exactly_one_winner(repo: Repo) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    records = RecordStore(repo.store, "deployments")
+
+    def attempt(i: int) -> bool:
+        try:
+            records.swap("churn", f"{i:064x}", expected=None)
+        except RegistryConflictError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        wins = list(pool.map(attempt, range(16)))
+    assert sum(wins) == 1
+    assert records.ref("churn") == f"{wins.index(True):064x}"
