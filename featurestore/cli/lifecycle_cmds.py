@@ -14,6 +14,7 @@ from featurestore.errors import DeployRefusedError
 from featurestore.lifecycle import (
     Deployment,
     DeployReport,
+    create_training_dataset,
     current_deployment,
     deploy_model,
     deployment_history,
@@ -30,6 +31,7 @@ from featurestore.lifecycle.deploy import DEFAULT_MAX_MISMATCH_RATE, DEFAULT_SKE
 from featurestore.registry.store import short
 
 _FILES_SHOWN = 5
+_SQL_STARTS = ("select", "with", "from", "values", "table", "(")
 
 
 def _when(moment: object) -> str:
@@ -42,6 +44,57 @@ def _when(moment: object) -> str:
 @main.group()
 def datasets() -> None:
     """Training datasets recorded in the registry, with their lineage."""
+
+
+@datasets.command("create")
+@click.argument("name")
+@click.option(
+    "--entities",
+    required=True,
+    help="Entity rows: a Parquet file, directory or URL (relative to the repo), or a SQL query.",
+)
+@click.option(
+    "--features", "features", multiple=True, help="view:feature (repeat, or comma-separate)."
+)
+@click.option("--service", help="A feature service instead of --features.")
+@click.option("--location", help="Where to write the frame (default data/datasets/NAME).")
+@click.option("--description", default="", help="What this dataset is for.")
+@click.option("--full-feature-names", is_flag=True, help="Name columns view__feature.")
+@click.option("--overwrite", is_flag=True, help="Point NAME at the new dataset if it exists.")
+@click.pass_obj
+def datasets_create(
+    obj: CliContext,
+    name: str,
+    entities: str,
+    features: tuple[str, ...],
+    service: str | None,
+    location: str | None,
+    description: str,
+    full_feature_names: bool,
+    overwrite: bool,
+) -> None:
+    """Make a training dataset NAME and record its lineage."""
+    refs = [r.strip() for item in features for r in item.split(",") if r.strip()]
+    if bool(refs) == bool(service):
+        raise click.UsageError("give either --features view:feature ... or --service NAME")
+    store = obj.store
+    is_sql = entities.lstrip().lower().startswith(_SQL_STARTS)
+    d = create_training_dataset(
+        store,
+        name,
+        entities if is_sql else store.resolve_path(entities),
+        service or refs,
+        location=location,
+        description=description,
+        full_feature_names=full_feature_names,
+        overwrite=overwrite,
+    )
+    console.print(
+        f"[green]Created[/] training dataset [bold]{escape(d.name)}[/]: {d.row_count} rows, "
+        f"{len(d.feature_refs)} features, registry {short(d.registry_version)}, "
+        f"stored at {escape(d.uri)}",
+        soft_wrap=True,
+    )
 
 
 @datasets.command("list")

@@ -146,3 +146,26 @@ def test_deploy_refusal_through_the_console_script(repo: Path) -> None:
     assert "FAIL freshness" in result.stdout
     assert "refused (freshness)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_datasets_create_from_a_file_or_sql(repo: Path) -> None:
+    now = datetime.now(UTC)
+    pl.DataFrame({"member_id": [1, 2], "event_timestamp": [now, now]}).write_parquet(
+        repo / "data" / "entities.parquet"
+    )
+    made = run(
+        repo, "datasets", "create", "from_file", "--entities", "data/entities.parquet",
+        "--features", "activity:plays,activity:minutes", "--description", "two members",
+    ).output  # fmt: skip
+    assert "Created training dataset from_file: 2 rows, 2 features" in made
+    sql = "SELECT 3 AS member_id, now() AS event_timestamp"
+    run(repo, "datasets", "create", "from_sql", "--entities", sql, "--features", "activity:plays")
+    frame = FeatureStore(repo).get_training_dataset("from_sql").to_polars()
+    assert frame["plays"].to_list() == [30]
+    again = run(
+        repo, "datasets", "create", "from_sql", "--entities", sql, "--features", "activity:plays",
+        code=1,
+    )  # fmt: skip
+    assert "training dataset 'from_sql' already exists" in again.stderr
+    neither = run(repo, "datasets", "create", "x", "--entities", sql, code=2)
+    assert "give either --features view:feature ... or --service NAME" in neither.output
