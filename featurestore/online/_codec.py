@@ -148,13 +148,16 @@ class ViewCodec:
             nulls[~found] = True
         wanted = set(features)
         var_data = self._var_columns(rec, tails, nulls, wanted)
+        counts = nulls.sum(axis=0).tolist()
         columns: dict[str, pa.Array] = {}
         for name in features:
             if name in var_data:
                 columns[name] = var_data[name]
             else:
-                null = nulls[:, self.positions[name]]
-                columns[name] = _fixed_arrow(rec[f"f_{name}"], self.types[name], null)
+                j = self.positions[name]
+                columns[name] = _fixed_arrow(
+                    rec[f"f_{name}"], self.types[name], nulls[:, j], counts[j]
+                )
         event = rec["__event"].astype(np.int64)
         return Decoded(found=found, event_us=event, columns=columns)
 
@@ -206,9 +209,8 @@ def _fixed_numpy(arr: pa.Array, dtype: ValueType) -> np.ndarray:
     return arr.fill_null(0).to_numpy(zero_copy_only=False)
 
 
-def _fixed_arrow(values: np.ndarray, dtype: ValueType, null: np.ndarray) -> pa.Array:
+def _fixed_arrow(values: np.ndarray, dtype: ValueType, null: np.ndarray, nulls: int) -> pa.Array:
     n = len(values)
-    nulls = int(null.sum())
     validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if nulls else None
     if dtype.name == "Bool":
         data = pa.py_buffer(np.packbits(values.astype(bool), bitorder="little"))

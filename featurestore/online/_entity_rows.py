@@ -42,6 +42,9 @@ def to_columns(entity_rows: EntityRows) -> tuple[dict[str, Any], int]:
     raise RequestError(msg)
 
 
+_FAST: dict[str, type] = {"Int64": int, "Int32": int, "String": str, "Bytes": bytes}
+
+
 def as_table(frame: Any) -> pa.Table:
     """A pyarrow Table from a pyarrow Table, a polars or a pandas DataFrame."""
     if isinstance(frame, pa.Table):
@@ -60,6 +63,13 @@ def as_table(frame: Any) -> pa.Table:
 def typed_column(name: str, values: Any, declared: ValueType, what: str) -> pa.Array:
     """``values`` as an Arrow array of ``declared``; ``RequestError`` naming the column when a
     value is missing or of the wrong type."""
+    fast = _FAST.get(declared.name)
+    if fast is not None and isinstance(values, list) and all(type(v) is fast for v in values):
+        try:  # plain Python values of exactly the right kind: skip inference
+            return pa.array(values, declared.to_arrow())
+        except (pa.ArrowInvalid, OverflowError) as exc:
+            msg = f"{what} {name!r}: values do not fit {declared}: {exc}"
+            raise RequestError(msg) from None
     try:
         arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:

@@ -84,8 +84,10 @@ def get_online_features(
         else:
             cols = _on_demand(sel.view, sel.features, values, request, num_rows)
         for col in cols:
-            name = f"{sel.view.name}__{col.name}" if full_feature_names else col.name
-            out.append(FeatureColumn(name, col.values, col.statuses, col.event_timestamps))
+            if full_feature_names:
+                name = f"{sel.view.name}__{col.name}"
+                col = FeatureColumn(name, col.values, col.statuses, col.event_timestamps)
+            out.append(col)
     entities = pa.table(keys) if keys else _empty(num_rows)
     return OnlineResponse(entities=entities, features=tuple(out))
 
