@@ -147,6 +147,8 @@ def check_skew(
     refs = [f"{v.name}:{f}" for v in views for f in _features(dataset, v)]
     if sample <= 0 or not refs:
         return DeployCheck("skew", True, ("skipped (no sample requested or no stored features)",))
+    if not keys:
+        return DeployCheck("skew", True, ("skipped: the views have no entity keys to sample",))
     missing = [k for k in keys if k not in dataset.entity_columns]
     if missing:
         detail = f"the training dataset has no column(s) {missing} to sample entities from"

@@ -153,3 +153,30 @@ def test_fresh_view_passes_and_says_how_fresh(repo: Repo) -> None:
 )
 def test_same_value(a: object, b: object, equal: bool) -> None:
     assert same_value(a, b) is equal
+
+
+def test_skew_skips_views_without_entity_keys(repo: Repo) -> None:
+    import dataclasses
+
+    from featurestore.lifecycle.checks import check_skew
+    from featurestore.repo.fingerprint import data_fingerprint
+
+    base = repo.dataset()
+    (repo.path / "views.py").write_text(
+        "from featurestore import FeatureView, Field, ParquetSource\n"
+        "from featurestore.types import Int64\n"
+        "totals = FeatureView(name='totals', schema=[Field('plays', Int64)],\n"
+        "                     source=ParquetSource(path='data/activity'))\n"
+    )
+    defs = repo.store.load_repo()
+    repo.store.registry.commit(defs, parent=repo.store.registry.head(), author="t")
+    lineage = dataclasses.replace(
+        base.views[0],
+        view="totals",
+        data_fingerprint=data_fingerprint(defs.feature_view("totals"), defs),
+        features=("plays",),
+    )
+    dataset = dataclasses.replace(base, views=(lineage,), feature_refs=("totals:plays",))
+    check = check_skew(repo.store, dataset, defs, NOW, sample=10, max_mismatch_rate=0.0)
+    assert check.passed
+    assert check.details == ("skipped: the views have no entity keys to sample",)
