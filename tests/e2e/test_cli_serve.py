@@ -27,8 +27,10 @@ FEATURESTORE = str(Path(sys.executable).parent / "featurestore")
 
 REPO = {
     "drivers.py": """
+        import os
         import time
         from datetime import timedelta
+        from pathlib import Path
 
         import polars as pl
 
@@ -51,7 +53,10 @@ REPO = {
 
         @on_demand_feature_view(sources=[stats, pace], schema=[Field("trips_x2", Int64)])
         def slow_double(df: pl.DataFrame) -> pl.DataFrame:
-            time.sleep(float(df["delay_s"].max() or 0))
+            delay = float(df["delay_s"].max() or 0)
+            if delay:  # tell the test the call is in flight
+                Path(os.environ["SERVE_TEST_MARK"]).touch()
+            time.sleep(delay)
             return df.select((pl.col("trips") * 2).alias("trips_x2"))
     """
 }
@@ -67,7 +72,8 @@ def repo(make_repo: Callable[..., Path], unique_project: str) -> Path:
 
 @pytest.mark.grpc
 @pytest.mark.slow
-def test_sigterm_drains_in_flight_calls_then_exits(repo: Path) -> None:
+def test_sigterm_drains_in_flight_calls_then_exits(repo: Path, tmp_path: Path) -> None:
+    mark = tmp_path / "in-flight"
     proc = subprocess.Popen(
         [
             FEATURESTORE,
@@ -84,7 +90,7 @@ def test_sigterm_drains_in_flight_calls_then_exits(repo: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "FEATURESTORE_TOKENS": ""},
+        env={**os.environ, "FEATURESTORE_TOKENS": "", "SERVE_TEST_MARK": str(mark)},
     )
     try:
         assert proc.stdout is not None
@@ -107,7 +113,10 @@ def test_sigterm_drains_in_flight_calls_then_exits(repo: Path) -> None:
 
         caller = threading.Thread(target=slow_call)
         caller.start()
-        time.sleep(0.5)  # the call is now sleeping inside the server
+        deadline = time.monotonic() + 30
+        while not mark.exists():  # wait until the call is sleeping inside the server
+            assert time.monotonic() < deadline, "the slow call never reached the server"
+            time.sleep(0.02)
         proc.send_signal(signal.SIGTERM)
         caller.join(timeout=30)
         assert "error" not in result, result.get("error")
