@@ -1,9 +1,9 @@
 """Lineage facts: the files a source had, and fingerprints of Arrow tables.
 
 A table's fingerprint depends only on its column names, Arrow types and values (nulls
-included), not on how it is chunked or which library version wrote it: fixed-width columns
-are hashed as their values with nulls zeroed plus a null mask, other columns as JSON of their
-Python values.
+included), not on how it is chunked or sliced or which library version wrote it: a null
+mask, then fixed-width values with nulls zeroed, strings and binaries as their lengths and
+bytes, other types (lists, structs, ...) as JSON of their Python values.
 """
 
 from __future__ import annotations
@@ -91,6 +91,12 @@ def _hash_array(digest: Any, array: pa.Array) -> None:
         or pa.types.is_boolean(kind)
         or (pa.types.is_temporal(kind) and kind.bit_width in (32, 64))
     )
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        array = array.cast(pa.large_binary())
+        kind = array.type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        _hash_binary(digest, array)
+        return
     if not fixed:
         text = json.dumps(array.to_pylist(), default=str, separators=(",", ":"))
         digest.update(text.encode())
@@ -102,3 +108,17 @@ def _hash_array(digest: Any, array: pa.Array) -> None:
     values = pc.fill_null(array, zero)
     digest.update(nulls.tobytes())
     digest.update(np.ascontiguousarray(values.to_numpy(zero_copy_only=False)).tobytes())
+
+
+def _hash_binary(digest: Any, array: pa.Array) -> None:
+    """Null mask, value lengths, then the values' bytes back to back."""
+    nulls = array.is_null().to_numpy(zero_copy_only=False).astype(np.uint8)
+    filled = pc.fill_null(array, pa.scalar(b"", array.type)).cast(pa.large_binary())
+    lengths = pc.binary_length(filled).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    offsets = np.frombuffer(filled.buffers()[1], dtype=np.int64)
+    start, end = offsets[filled.offset], offsets[filled.offset + len(filled)]
+    data = filled.buffers()[2]
+    digest.update(nulls.tobytes())
+    digest.update(np.ascontiguousarray(lengths).tobytes())
+    if data is not None:
+        digest.update(memoryview(data)[start:end])

@@ -64,6 +64,19 @@ def test_fingerprint_equal_exactly_when_values_equal(a: list, b: list) -> None:
     assert (table_fingerprint(ta) == table_fingerprint(tb)) == (a == b)
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=3)), max_size=6),
+    st.lists(st.one_of(st.none(), st.text(max_size=3)), max_size=6),
+    st.integers(0, 3),
+)
+def test_string_fingerprint_equal_exactly_when_values_equal(a: list, b: list, cut: int) -> None:
+    # reference: plain list equality; a sliced array (non-zero offset) hashes like a fresh one
+    sliced = pa.array(["pad"] * cut + a, pa.string()).slice(cut)
+    ta, tb = pa.table({"x": sliced}), pa.table({"x": pa.array(b, pa.string())})
+    assert (table_fingerprint(ta) == table_fingerprint(tb)) == (a == b)
+
+
 def test_source_files_of_a_directory(repo: Repo) -> None:
     second = write_activity(repo.path, rows=3, name="part-1.parquet")
     files = source_files(repo.store, "data/activity")
