@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed ## create .venv with the package and dev tools (again when pyproject.toml changes)
 
-demo: venv ## generate data, then plan, apply and list the example repo on the embedded defaults
+demo: venv ## the README demo on the example repo, on the embedded defaults (scripts/demo.sh)
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
 
 test: lint typecheck pytest ## everything CI checks: lint, format, types, the whole test suite
@@ -34,7 +34,7 @@ typecheck: venv ## mypy on the package and the example repo
 	$(BIN)/mypy feature_repo
 
 pytest: venv ## the test suite (fails when no test runs); PYTEST_ARGS="-m 'not slow'" to narrow
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=10 $(PYTEST_ARGS)
 
 protos: venv ## regenerate featurestore/_proto from protos/ (commit the result)
 	$(PY) -m featurestore._proto.generate
