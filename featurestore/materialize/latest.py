@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from featurestore.store import FeatureStore
 
 BATCH_ROWS = 100_000
+FILE_ROW_BITS = 40  # a file's rows fit below this bit of the position key
 
 
 def _q(name: str) -> str:
@@ -40,9 +41,14 @@ def source_columns(view: FeatureView) -> dict[str, str]:
     return {name: mapping.get(name, name) for name in [*view.join_keys, *view.feature_names]}
 
 
-def latest_sql(view: FeatureView, relation: str, *, order_column: str, row_column: str) -> str:
+def latest_sql(view: FeatureView, relation: str, *, position: str) -> str:
     """SQL selecting the latest row per entity of ``relation`` with event time in
-    ``[$start, $end]``; ties broken by ``order_column`` then ``row_column`` (greatest wins)."""
+    ``[$start, $end]``; full ties go to the greatest ``position`` (an expression).
+
+    Narrowing by the greatest event time, then created time (two grouped aggregates and
+    semi joins), then ranking the few rows left by position is faster in DuckDB than one
+    window over every row ordered by all four.
+    """
     source = view.batch_source
     cols = source_columns(view)
     ts = f"CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ)"
@@ -52,14 +58,24 @@ def latest_sql(view: FeatureView, relation: str, *, order_column: str, row_colum
         else "CAST(NULL AS TIMESTAMPTZ)"
     )
     select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
-    keys = [_q(cols[k]) for k in view.join_keys]
-    partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    not_null = "".join(f" AND {k} IS NOT NULL" for k in keys)
+    keys = [_q(k) for k in view.join_keys]
+    not_null = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
+    by = ", ".join(keys)
+    group = f" GROUP BY {by}" if keys else ""
+    using = ", ".join([*keys, "{}"])
+    partition = f"PARTITION BY {by} " if keys else ""
+    out = ", ".join([*(_q(dst) for dst in cols), EVENT_TS, CREATED_TS])
     return (
-        f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
-        f"FROM {relation} WHERE {ts} BETWEEN $start AND $end{not_null} "
-        f"QUALIFY row_number() OVER ({partition}ORDER BY {ts} DESC, {created} DESC NULLS LAST, "
-        f"{_q(order_column)} DESC, {_q(row_column)} DESC) = 1"
+        f"WITH rows_ AS (SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, "
+        f"{created} AS {CREATED_TS}, COALESCE({created}, '-infinity'::TIMESTAMPTZ) AS __c, "
+        f"{position} AS __pos FROM {relation} WHERE {ts} BETWEEN $start AND $end{not_null}), "
+        f"ev AS (SELECT {by + ', ' if keys else ''}max({EVENT_TS}) AS {EVENT_TS} "
+        f"FROM rows_{group}), "
+        f"at_ev AS (SELECT * FROM rows_ SEMI JOIN ev USING ({using.format(EVENT_TS)})), "
+        f"cr AS (SELECT {by + ', ' if keys else ''}max(__c) AS __c FROM at_ev{group}), "
+        f"at_cr AS (SELECT * FROM at_ev SEMI JOIN cr USING ({using.format('__c')})) "
+        f"SELECT {out} FROM at_cr "
+        f"QUALIFY row_number() OVER ({partition}ORDER BY __pos DESC) = 1"
     )
 
 
@@ -122,7 +138,9 @@ def latest_batches(
     file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
     # file_index is the position in this list, sorted by full path: the tie rule's order
     relation = f"read_parquet({file_list}, union_by_name=true)"
-    sql = latest_sql(view, relation, order_column="file_index", row_column="file_row_number")
+    sql = latest_sql(
+        view, relation, position=f"(file_index::BIGINT << {FILE_ROW_BITS}) | file_row_number"
+    )
     schema = target_schema(view)
     try:
         reader = conn.sql(sql, params={"start": start, "end": end}).to_arrow_reader(BATCH_ROWS)

@@ -99,7 +99,7 @@ def _write_online(store: FeatureStore, view: FeatureView, table: pa.Table) -> No
     try:
         conn.execute("SET TimeZone = 'UTC'")
         conn.register("pushed", rows)
-        sql = latest_sql(view, "pushed", order_column=_ROW, row_column=_ROW)
+        sql = latest_sql(view, "pushed", position=_ROW)
         bounds = {"start": datetime(1, 1, 1, tzinfo=UTC), "end": datetime(9999, 1, 1, tzinfo=UTC)}
         latest = conn.sql(sql, params=bounds).to_arrow_table()
     finally:
