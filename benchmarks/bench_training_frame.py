@@ -20,10 +20,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import gib, interleave, summary  # noqa: E402
+from _common import gib, interleave, summary
 
 N_FEATURES = 10
 N_FILES = 8
@@ -41,16 +42,17 @@ def generate(data: Path, entity_rows: int, feature_rows: int) -> None:
     keys = max(1, feature_rows // 10)
     feats = ", ".join(f"((hash(i + {j}) % 100000) / 100.0)::DOUBLE AS f{j}" for j in range(10))
     per_file = -(-feature_rows // N_FILES)
+    offset = f"(i::HUGEINT * {YEAR_US} // {feature_rows})::BIGINT"  # rows in time order
     for n in range(N_FILES):
         lo, hi = n * per_file, min(feature_rows, (n + 1) * per_file)
+        out = data / "features" / f"part-{n:02d}.parquet"
         conn.execute(
             f"""COPY (SELECT (hash(i) % {keys})::BIGINT AS member_id,
-                TIMESTAMP '2024-01-01' + to_microseconds((i::HUGEINT * {YEAR_US} // {feature_rows})::BIGINT)
-                    AS event_timestamp,
-                TIMESTAMP '2024-01-01' + to_microseconds((i::HUGEINT * {YEAR_US} // {feature_rows})::BIGINT
+                TIMESTAMP '2024-01-01' + to_microseconds({offset}) AS event_timestamp,
+                TIMESTAMP '2024-01-01' + to_microseconds({offset}
                     + (hash(i + 7) % 3600000000)::BIGINT) AS created,
                 {feats}
-              FROM range({lo}, {hi}) t(i)) TO '{data}/features/part-{n:02d}.parquet' (FORMAT parquet)"""
+              FROM range({lo}, {hi}) t(i)) TO '{out}' (FORMAT parquet)"""
         )
     conn.execute(
         f"""COPY (SELECT (hash(i * 3 + 1) % {keys})::BIGINT AS member_id,
@@ -65,7 +67,7 @@ def generate(data: Path, entity_rows: int, feature_rows: int) -> None:
 # --- children: one measurement each ----------------------------------------------------------
 
 
-def _config(args: argparse.Namespace):  # noqa: ANN202
+def _config(args: argparse.Namespace) -> Any:
     from featurestore.repo.config import OfflineConfig, RepoConfig
 
     offline = OfflineConfig(

@@ -49,7 +49,8 @@ class EntityRows:
     def register(self, conn: duckdb.DuckDBPyConnection, columns: list[str], ts_type: str) -> None:
         """Make ``ENTITY_INPUT`` on ``conn``: the rows (only ``columns`` when in memory), a
         row number ``ROW`` in input order and the UTC timestamp ``TIME``."""
-        t = f"{utc(ident(self.timestamp), self.schema.field(self.timestamp).type, ts_type)} AS {TIME}"
+        kind = self.schema.field(self.timestamp).type
+        t = f"{utc(ident(self.timestamp), kind, ts_type)} AS {TIME}"
         if self.table is not None:
             row = pl.int_range(0, self.table.num_rows, dtype=pl.Int64, eager=True).to_arrow()
             narrow = self.table.select(columns).append_column(ROW, row)
