@@ -375,7 +375,7 @@ def _delays(rng: np.random.Generator, n: int, lo: int, hi: int, late: float) -> 
 
 
 def _with_recomputes(rng: np.random.Generator, frame: Frame, share: float, column: str) -> Frame:
-    """Append recomputed rows: the same key and event time, a later created time, and
+    """Add recomputed rows: the same key and event time, a later created time, and
     ``column`` corrected (by up to +-10%, at least 1) — ties that the created time breaks."""
     redo = frame.take(np.flatnonzero(rng.random(len(frame.columns[column])) < share))
     n = len(redo.columns[column])
@@ -385,7 +385,7 @@ def _with_recomputes(rng: np.random.Generator, frame: Frame, share: float, colum
     redo.columns["created_timestamp"] = (
         redo.columns["created_timestamp"] + rng.integers(1, 7, n) * HOUR_US
     )
-    return frame.append(redo)
+    return redo.append(frame)  # first, so file order disagrees with created order
 
 
 def _micros(when: datetime) -> int:
