@@ -58,6 +58,7 @@ def version() -> None:
 from featurestore.cli import (  # noqa: E402
     jobs_cmds,  # noqa: F401
     lifecycle_cmds,  # noqa: F401
+    offline_cmds,  # noqa: F401
     online_cmds,  # noqa: F401
     registry_cmds,  # noqa: F401
     repo_cmds,  # noqa: F401
