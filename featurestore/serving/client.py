@@ -23,6 +23,7 @@ from featurestore.definitions import FeatureService
 from featurestore.errors import OnlineStoreUnavailableError, RequestError, ServerError
 from featurestore.online.response import OnlineResponse
 from featurestore.serving import codec
+from featurestore.serving.auth import read_pem
 
 _PUSH_TARGETS = {
     "online": pb.PUSH_TARGET_ONLINE,
@@ -102,9 +103,9 @@ class FeatureClient:
             ("grpc.max_send_message_length", max_message_bytes),
         ]
         self._tls = tls
-        self._root = Path(tls).read_bytes() if isinstance(tls, (str, Path)) else None
-        self._cert = Path(client_cert).read_bytes() if client_cert else None
-        self._key = Path(client_key).read_bytes() if client_key else None
+        self._root = read_pem(Path(tls)) if isinstance(tls, (str, Path)) else None
+        self._cert = read_pem(Path(client_cert)) if client_cert else None
+        self._key = read_pem(Path(client_key)) if client_key else None
         if tls:
             creds = grpc.ssl_channel_credentials(self._root, self._key, self._cert)
             self._channel = grpc.secure_channel(target, creds, options=options)
@@ -183,7 +184,9 @@ class FeatureClient:
         filter_by_created_timestamp: bool = False,
         timeout: float | None = None,
     ) -> TrainingFrame:
-        """A point-in-time-correct training frame, streamed over Arrow Flight."""
+        """A point-in-time-correct training frame, streamed over Arrow Flight, as
+        ``FeatureStore.get_historical_features``; ``timeout`` bounds the whole exchange
+        (default: none, as large frames take a while)."""
         command: dict[str, Any] = {
             "full_feature_names": full_feature_names,
             "filter_by_created_timestamp": filter_by_created_timestamp,
