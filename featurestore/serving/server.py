@@ -1,10 +1,11 @@
 """One feature server: gRPC ``FeatureServing`` with health and reflection, Arrow Flight for
 training frames, Prometheus metrics, registry hot reload, and a graceful stop on SIGTERM.
 
-Why a synchronous gRPC server with a thread pool, one process: on this project's machines a
-sync grpcio server doing one Redis GET per call answered as fast as grpc.aio (with either
-async or sync Redis) at 1 and 8 concurrent clients, and the store's read path is synchronous
-code; threads overlap the Redis round trips. See benchmarks/README.md for the figures.
+Why a synchronous gRPC server with a thread pool, one process (measured, see
+benchmarks/README.md): a bare sync grpcio server doing one Redis MGET per call was as fast
+as grpc.aio with async Redis, alone and under 8 clients; the real lookup handler was no
+faster under grpc.aio; the store's read path is synchronous code; and a second process added
+no throughput on the shared 2-core machine. Threads overlap the Redis round trips.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class ServeOptions:
 
 class FeatureServer:
     """A running (after ``start``) feature server for ``store``.
+
+    The server owns ``store``: it sets ``store.pinned_version`` to the version it serves.
 
     >>> with FeatureServer(store, ServeOptions(port=0)) as server:   # doctest: +SKIP
     ...     FeatureClient(server.address).get_online_features(...)
