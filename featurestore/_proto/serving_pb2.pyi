@@ -213,13 +213,15 @@ class GetServerInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetServerInfoResponse(_message.Message):
-    __slots__ = ("server_version", "project", "registry_version", "registry_pinned")
+    __slots__ = ("server_version", "project", "registry_version", "registry_pinned", "flight_port")
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     REGISTRY_VERSION_FIELD_NUMBER: _ClassVar[int]
     REGISTRY_PINNED_FIELD_NUMBER: _ClassVar[int]
+    FLIGHT_PORT_FIELD_NUMBER: _ClassVar[int]
     server_version: str
     project: str
     registry_version: str
     registry_pinned: bool
-    def __init__(self, server_version: _Optional[str] = ..., project: _Optional[str] = ..., registry_version: _Optional[str] = ..., registry_pinned: _Optional[bool] = ...) -> None: ...
+    flight_port: int
+    def __init__(self, server_version: _Optional[str] = ..., project: _Optional[str] = ..., registry_version: _Optional[str] = ..., registry_pinned: _Optional[bool] = ..., flight_port: _Optional[int] = ...) -> None: ...

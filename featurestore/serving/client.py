@@ -77,7 +77,7 @@ class FeatureClient:
     ``tls=True`` uses the system's roots, a path names a CA bundle; ``client_cert`` and
     ``client_key`` add mTLS. ``timeout`` is each call's deadline in seconds; calls that
     find the server or store UNAVAILABLE are retried up to ``retries`` times with backoff.
-    ``flight`` is the Flight endpoint ("host:port"), default the same host on port 6567.
+    ``flight`` is the Flight endpoint ("host:port"); by default the server says where it is.
     """
 
     def __init__(
@@ -112,8 +112,7 @@ class FeatureClient:
         else:
             self._channel = grpc.insecure_channel(target, options=options)
         self._stub = pb_grpc.FeatureServingStub(self._channel)
-        host = target.rsplit(":", 1)[0]
-        self._flight_target = flight or f"{host}:6567"
+        self._flight_target = flight
         self._flight: fl.FlightClient | None = None
 
     # --- online ---------------------------------------------------------------------------
@@ -233,6 +232,12 @@ class FeatureClient:
 
     def _flight_client(self) -> fl.FlightClient:
         if self._flight is None:
+            if self._flight_target is None:  # ask the server where its Flight endpoint is
+                port = self.server_info().flight_port
+                if not port:
+                    msg = f"{self.target} serves no Flight endpoint (started with --flight-port -1)"
+                    raise ServerError("UNIMPLEMENTED", msg)
+                self._flight_target = f"{self.target.rsplit(':', 1)[0]}:{port}"
             scheme = "grpc+tls" if self._tls else "grpc"
             kwargs: dict[str, Any] = {}
             if self._root is not None:

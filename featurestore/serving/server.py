@@ -93,7 +93,7 @@ class FeatureServer:
         opts = self.options
         check_bind(opts.host, tokens=opts.tokens, tls=opts.tls, insecure=opts.insecure)
         self._follow_registry()
-        servicer = FeatureServingServicer(
+        self._servicer = servicer = FeatureServingServicer(
             self.store,
             self.metrics,
             max_entities=opts.max_entities,
@@ -187,6 +187,7 @@ class FeatureServer:
             except (OSError, pa.ArrowException) as exc:
                 msg = f"Flight cannot listen on {opts.host}:{opts.flight_port} ({exc})"
                 raise ConfigError(msg) from None
+            self._servicer.flight_port = self.flight.port
         if opts.metrics_port is not None:
             self._watch_freshness()
             try:

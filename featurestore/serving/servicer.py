@@ -90,6 +90,7 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
     ) -> None:
         self.store = store
         self.pinned = pinned
+        self.flight_port = 0  # set by the server once Flight listens
         self.metrics = metrics
         self.max_entities = max_entities
         self.on_store_down = on_store_down
@@ -203,6 +204,7 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
             project=self.store.project,
             registry_version=self._version(),
             registry_pinned=self.pinned,
+            flight_port=self.flight_port,
         )
 
     # --- plumbing -------------------------------------------------------------------------

@@ -85,3 +85,14 @@ def test_flight_needs_a_token_when_auth_is_on(data_store: Any, serve: Callable[.
         client_for(server, token="wrong").get_historical_features(entity_rows(), "ranker")
     frame = client_for(server, token="r").get_historical_features(entity_rows(), "ranker")
     assert frame.to_arrow().num_rows == 6
+
+
+def test_client_finds_the_flight_port_from_the_server(
+    data_store: Any, serve: Callable[..., Any]
+) -> None:
+    with_flight = serve(data_store, flight_port=0)
+    frame = FeatureClient(with_flight.address).get_historical_features(entity_rows(), "ranker")
+    assert frame.to_arrow().num_rows == 6
+    without = serve(data_store)  # no Flight endpoint
+    with pytest.raises(ServerError, match=r"UNIMPLEMENTED: .* serves no Flight endpoint"):
+        FeatureClient(without.address).get_historical_features(entity_rows(), "ranker")
