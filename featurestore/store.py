@@ -5,6 +5,7 @@ Each method is thin; the work lives in the module named in its body.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -49,6 +50,8 @@ class FeatureStore:
         self.repo_path = Path(repo_path).resolve()
         self.config = config if config is not None else load_config(self.repo_path)
         self.pinned_version = registry_version
+        if str(self.repo_path) not in sys.path:  # on-demand views import module:function
+            sys.path.append(str(self.repo_path))
 
     @property
     def project(self) -> str:

@@ -4,7 +4,9 @@ generator is deterministic, and plan/apply accept its generated data."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -285,3 +287,26 @@ def test_ranking_training_frame_computes_request_features(repo_copy: Path) -> No
     usual = frame.select(pl.col("device_type") == pl.col("last_device_type"))
     assert frame["on_usual_device"].to_list() == usual.to_series().to_list()
     assert frame["completion_ratio"].is_not_null().any()  # member x title rows were found
+
+
+def test_online_lookup_with_request_data_from_the_cli(repo_copy: Path) -> None:
+    # a real process: the on-demand transformation is imported from the repo by name
+    store = FeatureStore(repo_copy)
+    store.apply(message="test")
+    gen = _generator()
+    store.materialize(gen.ANCHOR - timedelta(days=30), gen.ANCHOR)
+    cli = Path(sys.executable).parent / "featurestore"
+    entity = ["member_id=1000001", "title_id=1", "device_type=tv", "local_hour=20"]
+    result = subprocess.run(
+        [str(cli), "-C", str(repo_copy), "online-get", "--service", "ranking_model", "--json"]
+        + [arg for e in entity for arg in ("--entity", e)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=repo_copy.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["is_prime_time"] is True and row["is_prime_time__status"] == "PRESENT"
+    assert row["member_id"] == 1000001 and "completion_ratio" in row
