@@ -1,19 +1,23 @@
 """Materialization: the latest value per entity of each online view into the online store.
 
-Per view, DuckDB streams the latest rows in the window (``latest``) while the previous
-batch is being written, so reading and writing overlap and memory is bounded by the batch
-size. A view's watermark moves only after all of its batches were written; a rerun of the
-same window writes the same values (the store keeps the newer of two, ties go to the
-incoming one), so a failed run is simply run again.
+Per view, DuckDB computes the latest rows in the window (``latest``), one hash partition
+of the entities at a time, in a reader thread while the previous batches are written, so
+reading and writing overlap and memory follows a partition and a few batches. A view's
+watermark moves only after all of its batches were written; a rerun of the same window
+writes the same values (the store keeps the newer of two, ties go to the incoming one),
+so a failed run is simply run again.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+import pyarrow as pa
 
 from featurestore.definitions import FeatureView
 from featurestore.errors import FeatureStoreError, OnlineStoreUnavailableError, RequestError
@@ -126,21 +130,38 @@ def _write_view(
     end: datetime,
     progress: Progress | None,
 ) -> int:
-    rows = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="materialize") as pool:
-        pending: Future[int] | None = None
+    """Batches come from a reader thread (DuckDB works while we write) through a small
+    queue, so memory holds at most a few batches besides DuckDB's own."""
+    batches: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(maxsize=3)
+    stop = threading.Event()
+
+    def read() -> None:
         try:
             for batch in latest_batches(store, view, start, end):
-                packed = pack_batch(view, batch)
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(online.write, packed)
-                rows += batch.num_rows
-                if progress is not None:
-                    progress(view.name, rows)
-            if pending is not None:
-                pending.result()
-        finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
+                while not stop.is_set():
+                    try:
+                        batches.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            batches.put(None)
+        except BaseException as exc:  # handed to the writer, which raises it
+            batches.put(exc)
+
+    reader = threading.Thread(target=read, name=f"materialize-{view.name}", daemon=True)
+    reader.start()
+    rows = 0
+    try:
+        while (item := batches.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            online.write(pack_batch(view, item))
+            rows += item.num_rows
+            if progress is not None:
+                progress(view.name, rows)
+    finally:
+        stop.set()
+        reader.join()
     return rows

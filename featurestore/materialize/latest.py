@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from featurestore.store import FeatureStore
 
 BATCH_ROWS = 100_000
+# Entities are split by key hash so that each query sees about this many source rows:
+# DuckDB's memory follows one part, and the next part is computed while one is written.
+PARTITION_ROWS = 2_000_000
 FILE_ROW_BITS = 40  # a file's rows fit below this bit of the position key
 
 
@@ -41,9 +44,12 @@ def source_columns(view: FeatureView) -> dict[str, str]:
     return {name: mapping.get(name, name) for name in [*view.join_keys, *view.feature_names]}
 
 
-def latest_sql(view: FeatureView, relation: str, *, position: str) -> str:
+def latest_sql(
+    view: FeatureView, relation: str, *, position: str, part: tuple[int, int] = (0, 1)
+) -> str:
     """SQL selecting the latest row per entity of ``relation`` with event time in
-    ``[$start, $end]``; full ties go to the greatest ``position`` (an expression).
+    ``[$start, $end]``; full ties go to the greatest ``position`` (an expression). With
+    ``part=(i, n)`` only the entities whose key hashes to ``i`` modulo ``n``.
 
     Narrowing by the greatest event time, then created time (two grouped aggregates and
     semi joins), then ranking the few rows left by position is faster in DuckDB than one
@@ -60,6 +66,9 @@ def latest_sql(view: FeatureView, relation: str, *, position: str) -> str:
     select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
     keys = [_q(k) for k in view.join_keys]
     not_null = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
+    if keys and part[1] > 1:
+        hashed = ", ".join(_q(cols[k]) for k in view.join_keys)
+        not_null += f" AND hash({hashed}) % {int(part[1])} = {int(part[0])}"
     by = ", ".join(keys)
     group = f" GROUP BY {by}" if keys else ""
     using = ", ".join([*keys, "{}"])
@@ -122,7 +131,8 @@ def latest_batches(
     store: FeatureStore, view: FeatureView, start: datetime, end: datetime
 ) -> Iterator[pa.RecordBatch]:
     """Stream the latest row per entity of ``view`` in ``[start, end]`` as Arrow batches of
-    ``target_schema(view)``. A push source with no offline data yet yields nothing."""
+    ``target_schema(view)``, one hash partition of the entities after another. A push
+    source with no offline data yet yields nothing."""
     source = view.batch_source
     url = source_url(store, source)
     fs, path = fsspec.core.url_to_fs(url)
@@ -138,15 +148,16 @@ def latest_batches(
     file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
     # file_index is the position in this list, sorted by full path: the tie rule's order
     relation = f"read_parquet({file_list}, union_by_name=true)"
-    sql = latest_sql(
-        view, relation, position=f"(file_index::BIGINT << {FILE_ROW_BITS}) | file_row_number"
-    )
+    position = f"(file_index::BIGINT << {FILE_ROW_BITS}) | file_row_number"
+    parts = max(1, -(-dataset.count_rows() // PARTITION_ROWS)) if view.join_keys else 1
     schema = target_schema(view)
     try:
-        reader = conn.sql(sql, params={"start": start, "end": end}).to_arrow_reader(BATCH_ROWS)
-        assert reader is not None
-        for batch in reader:
-            yield batch.cast(schema)
+        for i in range(parts):
+            sql = latest_sql(view, relation, position=position, part=(i, parts))
+            reader = conn.sql(sql, params={"start": start, "end": end}).to_arrow_reader(BATCH_ROWS)
+            assert reader is not None
+            for batch in reader:
+                yield batch.cast(schema)
     except (duckdb.Error, pa.ArrowInvalid) as exc:
         msg = f"view {view.name!r}: cannot read the latest rows from {url!r}: {exc}"
         raise SourceDataError(msg) from None

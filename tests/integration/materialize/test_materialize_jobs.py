@@ -105,6 +105,7 @@ def test_rerun_is_idempotent(repo_factory) -> None:
 
 def test_many_batches_stream(repo_factory, monkeypatch) -> None:
     monkeypatch.setattr(latest, "BATCH_ROWS", 7)
+    monkeypatch.setattr(latest, "PARTITION_ROWS", 20)  # 3 hash partitions of the entities
     store = repo_factory(activity=[activity_row(m, 1, plays=m) for m in range(50)])
     seen: list[int] = []
     from featurestore.materialize.jobs import materialize

@@ -4,11 +4,15 @@ window", on random data full of ties; and equal the training-frame join at the w
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from online_support import ACTIVITY_SCHEMA, activity_row, ts, write_parquet
+
+from featurestore.materialize import latest
 
 MEMBERS = list(range(5))
 
@@ -56,9 +60,14 @@ def _write(store, files) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(files=files_st, window=st.tuples(st.integers(0, 4), st.integers(0, 4)))
-def test_latest_matches_reference(repo_factory, files, window) -> None:
+@given(
+    files=files_st,
+    window=st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    partition_rows=st.sampled_from([2, 5, 1000]),  # several hash partitions, or one
+)
+def test_latest_matches_reference(repo_factory, files, window, partition_rows) -> None:
     start, end = min(window), max(window)
+    latest.PARTITION_ROWS = partition_rows
     store = repo_factory()
     store.teardown()
     _write(store, files)
@@ -66,6 +75,13 @@ def test_latest_matches_reference(repo_factory, files, window) -> None:
     assert result.ok, result.error
     got = store.get_online_features(["activity:plays"], {"member_id": MEMBERS}).to_dict()
     assert got["plays"] == _reference(files, start, end)
+
+
+@pytest.fixture(autouse=True)
+def _restore_partition_rows() -> Iterator[None]:
+    saved = latest.PARTITION_ROWS
+    yield
+    latest.PARTITION_ROWS = saved
 
 
 @settings(
