@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README demo, on the embedded defaults (no server to install): generate data for the
-# example repo, plan, apply, and browse the registry. Safe to rerun: the data is rewritten,
-# and applying unchanged definitions writes no new registry version.
+# example repo, plan, apply and browse it, then materialize, look up, schedule, train,
+# register, deploy and serve. Safe to rerun: the data is rewritten, and applying unchanged
+# definitions writes no new registry version. Stops at the first failing step.
 #
 #   bash scripts/demo.sh                 # or `make demo`, which sets up .venv first
 #   DEMO_ROWS=100000 bash scripts/demo.sh
@@ -32,7 +33,7 @@ fs list feature-views
 fs registry history
 
 # --------------------------------------------------------------------------------------
-# Later steps, in this order; each appends its block here (keep them rerunnable):
+# Later steps, in this order; each adds its block below (keep them rerunnable):
 #   training frame for churn_labels.parquet with the churn_model service   (issue 3)
 #   materialize to the embedded online store, then an online lookup        (issue 4)
 #   featurestore serve + a FeatureClient call                              (issue 5)
