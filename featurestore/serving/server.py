@@ -57,6 +57,7 @@ class ServeOptions:
     registry_version: str | None = None  # pin; otherwise follow HEAD
     reload_interval: float = 5.0  # seconds between reads of the registry's HEAD pointer
     probe_interval: float = 1.0  # seconds between online store health probes
+    probe_timeout: float = 2.0  # a probe slower than this counts as the store being down
     max_message_bytes: int = 16 * 1024 * 1024
     max_entities: int = 10_000
     grace: float = 10.0  # seconds in-flight calls get to finish on stop
@@ -84,6 +85,7 @@ class FeatureServer:
         self._stop_metrics = lambda: None
         self._stopped = threading.Event()
         self._done = threading.Event()
+        self._probing: threading.Thread | None = None
 
     @property
     def address(self) -> str:
@@ -125,7 +127,7 @@ class FeatureServer:
             raise ConfigError(msg) from None
         server.start()
         self._grpc = server
-        self._set_serving(_watch.probe_online_store(self.store))
+        self._probe()
         self._loops.append(_watch.Loop("online store probe", opts.probe_interval, self._probe))
         for loop in self._loops:
             loop.start()
@@ -199,7 +201,24 @@ class FeatureServer:
                 raise ConfigError(msg) from None
 
     def _probe(self) -> None:
-        self._set_serving(_watch.probe_online_store(self.store))
+        """Probe on a thread of its own, so a store that hangs (rather than refusing
+        connections) turns health NOT_SERVING too; one probe at a time."""
+        if self._probing is not None and self._probing.is_alive():
+            self._set_serving(False)  # the last probe is still stuck
+            return
+        result: list[bool] = []
+
+        def probe() -> None:
+            try:
+                result.append(_watch.probe_online_store(self.store))
+            except Exception:
+                log.exception("the online store probe failed")
+                result.append(False)
+
+        self._probing = threading.Thread(target=probe, name="store probe call", daemon=True)
+        self._probing.start()
+        self._probing.join(self.options.probe_timeout)
+        self._set_serving(bool(result) and result[0])
 
     def _set_serving(self, up: bool) -> None:
         if self._stopped.is_set():

@@ -4,6 +4,7 @@ down, the server stays up, and recovers by itself."""
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -18,7 +19,7 @@ import pytest
 import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from featurestore.errors import OnlineStoreUnavailableError
+from featurestore.errors import OnlineStoreUnavailableError, ServerError
 from featurestore.serving.client import FeatureClient
 from featurestore.serving.server import SERVICE_NAME
 
@@ -137,3 +138,30 @@ def test_store_down_then_back(
     assert client.get_online_features("ranker", {"driver_id": [1]}).to_dict()["trips"] == [None]
     client.push("driver_push", pushed)
     assert client.get_online_features("ranker", {"driver_id": [1]}).to_dict()["trips"] == [4]
+
+
+def test_store_that_hangs_turns_health_not_serving(
+    own_redis: OwnRedis,
+    applied_repo: Callable[[str], Any],
+    unique_project: str,
+    serve: Callable[..., Any],
+) -> None:
+    config = (
+        f"project: {unique_project}\nonline_store:\n  type: redis\n"
+        f"  url: redis://127.0.0.1:{own_redis.port}/0\n"
+    )
+    server = serve(applied_repo(config), probe_interval=0.1, probe_timeout=0.3)
+    assert health(server.address) == SERVING
+    assert own_redis.proc is not None
+    own_redis.proc.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+    try:
+        wait_for(lambda: health(server.address) == NOT_SERVING)
+        with pytest.raises(ServerError, match="DEADLINE_EXCEEDED"):
+            FeatureClient(server.address, retries=0).get_online_features(
+                "ranker", {"driver_id": [1]}, timeout=0.5
+            )
+    finally:
+        own_redis.proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: health(server.address) == SERVING)
+    response = FeatureClient(server.address).get_online_features("ranker", {"driver_id": [1]})
+    assert response.to_dict()["trips"] == [None]
