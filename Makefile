@@ -25,9 +25,10 @@ demo: venv ## the README demo on the example repo, on the embedded defaults (scr
 
 test: lint typecheck pytest ## everything CI checks: lint, format, types, the whole test suite
 
-lint: venv ## ruff lint and format check
+lint: venv ## ruff lint and format check; bash syntax of the scripts
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	for script in scripts/*.sh .ci/run; do bash -n "$$script"; done
 
 typecheck: venv ## mypy on the package and the example repo
 	$(BIN)/mypy
