@@ -4,10 +4,12 @@
 
 ``--rows N`` sets the size of the two largest sources (about N member activity snapshots
 and N member x title engagement rows); sessions get N/2 rows, titles N/200, members N/20,
-and the churn label file N/10 rows. Event times cover the 30 days before ``--end`` (by default a
-fixed date, so the same seed writes identical bytes). Data quirks on purpose: created times
-a little after event times, a few late rows, recomputed rows (same key and event time, later
-created time) and nulls where a value is unknown.
+and the label files N/10 rows. Event times cover the 30 days before ``--end`` (by default
+a fixed date, so the same seed writes identical bytes; ``--end now`` for a live demo, where
+every member still active has a snapshot from the last hours). Data quirks on purpose:
+created times a little after event times, a few late rows, recomputed rows (same key and
+event time, later created time, earlier in the file) and nulls where a value is unknown.
+Labels follow the members' traits: quieter members churn more, and their activity fades.
 
 Files (under ``--out``, default ``feature_repo/data``):
 
