@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
+import sys
 import tempfile
 import textwrap
 import time
@@ -25,6 +25,10 @@ import pyarrow.parquet as pq
 import redis
 
 from featurestore import FeatureStore
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import percentile
+
 from featurestore.online._keys import entity_keys, with_prefix
 from featurestore.online._pack import codec_for
 
@@ -41,12 +45,6 @@ VIEW = """
     schema=[Field(f"{name}_{{i}}", Float64) for i in range({n})],
     source=ParquetSource(path="data/{name}.parquet"))
 """
-
-
-def percentile(samples: list[float], q: float) -> float:
-    return (
-        statistics.quantiles(samples, n=100, method="inclusive")[q - 1] if q < 100 else max(samples)
-    )
 
 
 def build(root: Path, url: str, entities: int) -> FeatureStore:
@@ -88,10 +86,7 @@ def bench_case(store, client, refs, views, size, iterations, entities) -> dict[s
         t0 = time.perf_counter()
         resp = store.get_online_features(refs, {"member_id": ids})
         t1 = time.perf_counter()
-        if size == 1:
-            values = [client.get(keys[0])]
-        else:
-            values = client.mget(keys)
+        values = [client.get(keys[0])] if size == 1 else client.mget(keys)
         t2 = time.perf_counter()
         assert all(v is not None for v in values) and len(resp.features) == len(refs)
         if i >= 50:  # warm-up
@@ -133,11 +128,10 @@ def main() -> None:
                 raw_name = "GET" if size == 1 else "MGET"
                 for label, name in (("featurestore", "ours"), (f"raw {raw_name}", "raw")):
                     s = res[name]
-                    print(
-                        f"{title:40} {label:12} {percentile(s, 50):8.3f} {percentile(s, 99):8.3f}"
-                    )
-                ratio50 = percentile(res["ours"], 50) / percentile(res["raw"], 50)
-                ratio99 = percentile(res["ours"], 99) / percentile(res["raw"], 99)
+                    p50, p99 = percentile(s, 0.5), percentile(s, 0.99)
+                    print(f"{title:40} {label:12} {p50:8.3f} {p99:8.3f}")
+                ratio50 = percentile(res["ours"], 0.5) / percentile(res["raw"], 0.5)
+                ratio99 = percentile(res["ours"], 0.99) / percentile(res["raw"], 0.99)
                 print(f"{title:40} {'ratio':12} {ratio50:8.2f}x {ratio99:7.2f}x")
         finally:
             store.teardown()
