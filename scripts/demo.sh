@@ -41,6 +41,11 @@ fs registry history
 #   training dataset -> model -> deploy -> online prediction               (issue 7)
 # --------------------------------------------------------------------------------------
 
+# --- issue 3: a point-in-time-correct training frame ---------------------------------------
+step "Training frame: churn labels + the churn_model service's features as of each label"
+fs training-frame --entities data/churn_labels.parquet --service churn_model \
+    --out data/churn_frame.parquet
+
 # --- issue 4: materialize to the embedded online store, then an online lookup -------------
 step "Materialize the last 30 days into the embedded online store (SQLite)"
 fs materialize "$(python -c 'from datetime import UTC, datetime, timedelta; print((datetime.now(UTC) - timedelta(days=30)).isoformat())')" now
