@@ -122,7 +122,7 @@ fs deployments
 
 step "Serve, and predict online by model name through FeatureClient"
 PORT="${DEMO_PORT:-$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-featurestore -C "$REPO" serve --port "$PORT" >/dev/null 2>&1 &
+featurestore -C "$REPO" serve --port "$PORT" --flight-port 0 --metrics-port 0 >/dev/null 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
 python - "$REPO" "$PORT" "$CHURN_VERSION" <<'PY'
