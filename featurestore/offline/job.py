@@ -6,7 +6,8 @@ while DuckDB works within the configured ``memory_limit`` and spills to ``temp_d
 
 from __future__ import annotations
 
-import time
+import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from featurestore.errors import SourceDataError
 from featurestore.offline.engine import connect
 from featurestore.offline.entities import EntityRows, wrap_unreadable
 from featurestore.offline.query import ENTITY_INPUT, TIME, Bounds, ViewScan, build_query
+from featurestore.offline.source import sql_string, unreadable
 from featurestore.repo.config import OfflineConfig
 
 if TYPE_CHECKING:
@@ -133,17 +135,13 @@ class RetrievalJob:
             if not analyze:
                 plan = conn.sql("EXPLAIN " + sql).fetchall()
                 return sql + "\n\n" + "\n".join(row[1] for row in plan)
-            conn.execute("PRAGMA enable_profiling = 'json'")
-            path = self._repo_path / f".featurestore-profile-{time.monotonic_ns()}.json"
-            conn.execute(f"PRAGMA profiling_output = '{path}'")
-            try:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "profile.json"
+                conn.execute("PRAGMA enable_profiling = 'json'")
+                conn.execute(f"PRAGMA profiling_output = {sql_string(str(path))}")
                 conn.sql(sql).fetchall()
                 conn.execute("PRAGMA disable_profiling")
-                import json
-
                 profile = json.loads(path.read_text())
-            finally:
-                path.unlink(missing_ok=True)
             query = profile.get("query", {})
             return (
                 f"{sql}\n\nrows scanned: {query.get('total_rows_scanned')}\n"
@@ -249,6 +247,9 @@ class RetrievalJob:
                         "expected a readable Parquet file"
                     )
                     return SourceDataError(msg)
+        files = self._entities.files
+        if files is not None and any(p in str(exc) for p in files.paths):
+            return unreadable(files.url, exc, owner="entity_df")
         msg = f"reading the data of views {views} failed: {first}"
         return SourceDataError(msg)
 

@@ -67,7 +67,11 @@ class SourceFiles:
 
     def register(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Let DuckDB read these files through fsspec (local files are read natively)."""
-        if not self.is_local:
+        if self.is_local:
+            return
+        protocol = self.fs.protocol
+        name = protocol if isinstance(protocol, str) else protocol[0]
+        if not conn.filesystem_is_registered(name):
             conn.register_filesystem(self.fs)
 
     def scan(self, *, row_numbers: bool = True) -> str:

@@ -136,3 +136,19 @@ def _row_groups(report: str) -> tuple[int, int]:
     line = next(x for x in report.splitlines() if x.startswith("row groups scanned:"))
     words = line.split()
     return int(words[3]), int(words[5])
+
+
+def test_entities_and_two_views_on_one_memory_filesystem(
+    offline: Offline, memory_root: str
+) -> None:
+    # the filesystem is registered with DuckDB once, however many sources use it
+    write_memory(f"{memory_root}/a.parquet", ROWS)
+    write_memory(f"{memory_root}/b.parquet", {**ROWS, "minutes": [5, 6]})
+    with fsspec.open(f"{memory_root}/entities.parquet", "wb") as handle:
+        entity_rows([8, 7], [at(2), at(2)]).write_parquet(handle)
+    views = [
+        offline.view("a", f"{memory_root}/a.parquet"),
+        offline.view("b", f"{memory_root}/b.parquet", ["minutes"]),
+    ]
+    frame = offline.frame(views, f"{memory_root}/entities.parquet", ["a:plays", "b:minutes"])
+    assert frame.rows() == [(8, at(2), 2, 6), (7, at(2), 1, 5)]
