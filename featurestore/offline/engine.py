@@ -23,6 +23,7 @@ def connect(config: OfflineConfig, repo_path: Path) -> duckdb.DuckDBPyConnection
         temp.mkdir(parents=True, exist_ok=True)
         conn.execute(f"SET temp_directory = '{_quote(str(temp))}'")
     conn.execute("SET TimeZone = 'UTC'")
+    conn.execute("SET enable_progress_bar = false")  # callers report progress themselves
     return conn
 
 
