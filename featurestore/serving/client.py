@@ -76,7 +76,8 @@ class FeatureClient:
 
     ``tls=True`` uses the system's roots, a path names a CA bundle; ``client_cert`` and
     ``client_key`` add mTLS. ``timeout`` is each call's deadline in seconds; calls that
-    find the server or store UNAVAILABLE are retried up to ``retries`` times with backoff.
+    find the server or store UNAVAILABLE are retried up to ``retries`` (0 to 4) times with
+    exponential backoff from 50 ms.
     ``flight`` is the Flight endpoint ("host:port"); by default the server says where it is.
     """
 
@@ -96,12 +97,14 @@ class FeatureClient:
         self.target = target
         self.timeout = timeout
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        options = [
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", _service_config(max(retries, 1) + 1)),
+        options: list[tuple[str, Any]] = [
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
         ]
+        if retries > 0:  # gRPC allows 2 to 5 attempts
+            options.append(("grpc.service_config", _service_config(min(retries, 4) + 1)))
+        else:
+            options.append(("grpc.enable_retries", 0))
         self._tls = tls
         self._root = read_pem(Path(tls)) if isinstance(tls, (str, Path)) else None
         self._cert = read_pem(Path(client_cert)) if client_cert else None

@@ -237,6 +237,10 @@ def test_client_retries_unavailable_with_backoff(serve: Serve, store: Any) -> No
     )
     assert response.to_dict()["trips"] == [10]
     assert calls["n"] == 3  # two UNAVAILABLE answers, then success
+    calls["n"] = 0
+    with pytest.raises(OnlineStoreUnavailableError):
+        FeatureClient(server.address, retries=0).get_online_features("ranker", {"driver_id": [1]})
+    assert calls["n"] == 1  # no retry at all
 
 
 def test_deadline_is_honoured(serve: Serve, store: Any) -> None:
