@@ -153,6 +153,8 @@ def _write_view(
     reader = threading.Thread(target=read, name=f"materialize-{view.name}", daemon=True)
     reader.start()
     rows = 0
+    if progress is not None:
+        progress(view.name, 0)  # the view has started
     try:
         while (item := batches.get()) is not None:
             if isinstance(item, BaseException):
