@@ -99,7 +99,7 @@ class RetrievalJob:
         return pa.RecordBatchReader.from_batches(self._schema, self._batches(batch_rows))
 
     def to_arrow(self) -> pa.Table:
-        return pa.Table.from_batches(list(self._batches(1_048_576)), schema=self._schema)
+        return pa.Table.from_batches(list(self._batches(0)), schema=self._schema)
 
     def to_polars(self) -> pl.DataFrame:
         frame = pl.from_arrow(self.to_arrow())
@@ -183,24 +183,33 @@ class RetrievalJob:
         ]
 
     def _batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """The frame's batches in order: streamed ``batch_rows`` at a time, or (0) fetched
+        whole, which lets DuckDB convert to Arrow in parallel."""
         conn, sql = self._prepare()
         try:
-            try:
-                reader = conn.sql(sql).to_arrow_reader(batch_rows)
-            except duckdb.Error as exc:
-                raise self._error(exc) from None
             offset = 0
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except (duckdb.Error, pa.ArrowException) as exc:
-                    raise self._error(exc) from None
+            for batch in self._duckdb_batches(conn, sql, batch_rows):
                 yield self._assemble(batch, offset)
                 offset += batch.num_rows
         finally:
             conn.close()
+
+    def _duckdb_batches(
+        self, conn: duckdb.DuckDBPyConnection, sql: str, batch_rows: int
+    ) -> Iterator[pa.RecordBatch]:
+        try:
+            if batch_rows <= 0:
+                yield from conn.sql(sql).to_arrow_table().to_batches()
+                return
+            reader = conn.sql(sql).to_arrow_reader(batch_rows)
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                yield batch
+        except (duckdb.Error, pa.ArrowException) as exc:
+            raise self._error(exc) from None
 
     def _assemble(self, batch: pa.RecordBatch, offset: int) -> pa.RecordBatch:
         columns: dict[str, pa.Array] = {}
