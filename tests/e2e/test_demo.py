@@ -49,6 +49,10 @@ def test_demo_runs_and_reruns(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Applied version" not in again.stdout
     assert "No changes" in again.stdout
+    # issue 7: a model trained, registered, deployed and served on each run
+    assert "Deployed model churn version 1" in first.stdout
+    assert "churn probability" in first.stdout
+    assert "Deployed model churn version 2" in again.stdout
 
 
 @pytest.mark.slow
