@@ -8,14 +8,15 @@
 Data (cached under ``--data-dir``): entity rows (member_id, event_timestamp, label) and
 feature rows (member_id, event_timestamp, created, f0..f9) over one year, in 8 Parquet files
 by time. Each run is a fresh process; its peak RSS comes from ``os.wait4``. Variants run
-interleaved (A B A B) so a busy machine hurts them alike. Also compared: three views in one
-call against three single-view calls.
+interleaved (A B A B) so a busy machine hurts them alike. Also compared: three views over
+three sources in one call against three single-view calls.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -35,6 +36,11 @@ def generate(data: Path, entity_rows: int, feature_rows: int) -> None:
     """Write the benchmark's Parquet files (once per size)."""
     import duckdb
 
+    for name in ("features_a", "features_b", "features_c"):
+        link = data / name
+        if not link.exists():
+            data.mkdir(parents=True, exist_ok=True)
+            link.symlink_to("features", target_is_directory=True)
     if (data / "done").exists():
         return
     (data / "features").mkdir(parents=True, exist_ok=True)
@@ -87,18 +93,22 @@ def child_ours(args: argparse.Namespace) -> dict:
 
     data = Path(args.data)
     member = Entity(name="member", join_keys=["member_id"])
-    source = ParquetSource(path=str(data / "features"), created_timestamp_column="created")
-    groups = {"stats": range(10)}
+    groups = {"stats": ("features", range(10))}
     if args.child in ("ours3", "single3"):
-        groups = {"stats_a": range(0, 4), "stats_b": range(4, 7), "stats_c": range(7, 10)}
+        # three sources (the same files under three names, so nothing is shared)
+        groups = {
+            "stats_a": ("features_a", range(0, 4)),
+            "stats_b": ("features_b", range(4, 7)),
+            "stats_c": ("features_c", range(7, 10)),
+        }
     views = [
         FeatureView(
             name=name,
             entities=[member],
             schema=[Field(f"f{j}", Float64) for j in cols],
-            source=source,
+            source=ParquetSource(path=str(data / folder), created_timestamp_column="created"),
         )
-        for name, cols in groups.items()
+        for name, (folder, cols) in groups.items()
     ]
     defs = Definitions.build("bench", [member, *views])
     store = FeatureStore(data, config=_config(args))
@@ -107,7 +117,7 @@ def child_ours(args: argparse.Namespace) -> dict:
     if args.child != "single3":
         calls = [refs]
     entities = str(data / "entities.parquet")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     rows = 0
     for call in calls:
         job = build_job(store, defs.select(call), entities)
@@ -115,7 +125,7 @@ def child_ours(args: argparse.Namespace) -> dict:
             rows = job.to_parquet(str(data / "out_ours.parquet"))
         else:
             rows = job.to_arrow().num_rows
-    return {"seconds": time.perf_counter() - start, "rows": rows}
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "rows": rows}
 
 
 def reference_sql(data: Path) -> str:
@@ -133,7 +143,7 @@ def child_ref(args: argparse.Namespace) -> dict:
 
     data = Path(args.data)
     config = _config(args)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     conn = connect(config.offline_store, data)
     sql = reference_sql(data)
     if args.sink == "parquet":
@@ -141,7 +151,13 @@ def child_ref(args: argparse.Namespace) -> dict:
         rows = conn.sql(f"SELECT count(*) FROM '{data}/out_ref.parquet'").fetchall()[0][0]
     else:
         rows = conn.sql(sql).to_arrow_table().num_rows
-    return {"seconds": time.perf_counter() - start, "rows": rows}
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "rows": rows}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, all threads (less disturbed by a busy machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- parent -----------------------------------------------------------------------------------
@@ -179,18 +195,29 @@ def main() -> None:
         variants["3 calls, 1 view"] = [*common, "--child", "single3"]
 
     def show(name: str, result: dict, rss: int) -> None:
-        print(f"  {name:16s} {result['seconds']:7.2f} s  {gib(rss)}  rows={result['rows']}")
+        print(
+            f"  {name:16s} {result['seconds']:7.2f} s  cpu {result['cpu']:6.2f} s  {gib(rss)}"
+            f"  rows={result['rows']}",
+            flush=True,
+        )
 
     runs = interleave(variants, args.repeats, on_run=show)
     print(
         f"\n{args.entity_rows:,} entity rows x {args.feature_rows:,} feature rows, sink={args.sink}"
     )
-    print(f"{'variant':16s} {'median s':>9s} {'max s':>8s} {'peak RSS':>10s}")
+    print(f"{'variant':16s} {'median s':>9s} {'max s':>8s} {'median cpu s':>13s} {'peak RSS':>10s}")
     for name, r in runs.items():
         s = summary(r.seconds)
-        print(f"{name:16s} {s['median']:9.2f} {s['p99']:8.2f} {gib(max(r.peak_rss)):>10s}")
+        cpu = summary([x["cpu"] for x in r.extra])["median"]
+        print(
+            f"{name:16s} {s['median']:9.2f} {s['p99']:8.2f} {cpu:13.2f} {gib(max(r.peak_rss)):>10s}"
+        )
     ratio = summary(runs["ours"].seconds)["median"] / summary(runs["reference"].seconds)["median"]
-    print(f"ours / reference (medians): {ratio:.2f}x")
+    cpu_ratio = (
+        summary([x["cpu"] for x in runs["ours"].extra])["median"]
+        / summary([x["cpu"] for x in runs["reference"].extra])["median"]
+    )
+    print(f"ours / reference (medians): {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu")
     if not args.no_views:
         one = summary(runs["3 views, 1 call"].seconds)["median"]
         three = summary(runs["3 calls, 1 view"].seconds)["median"]
