@@ -122,7 +122,8 @@ fs deployments
 
 step "Serve, and predict online by model name through FeatureClient"
 PORT="${DEMO_PORT:-$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-featurestore -C "$REPO" serve --port "$PORT" --flight-port 0 --metrics-port 0 >/dev/null 2>&1 &
+featurestore -C "$REPO" serve --port "$PORT" --flight-port 0 --metrics-port 0 \
+    >"$REPO/data/serve.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
 python - "$REPO" "$PORT" "$CHURN_VERSION" <<'PY'
@@ -138,12 +139,14 @@ from featurestore.lifecycle import with_features
 repo, port, version = sys.argv[1], sys.argv[2], sys.argv[3]
 model = np.load(f"{repo}/data/models/churn-{version}.npz")
 client = FeatureClient(f"127.0.0.1:{port}")
-for _ in range(100):  # wait for the server to come up
+for _ in range(60):  # wait for the server to come up
     try:
         client.server_info(timeout=1)
         break
     except Exception:
-        time.sleep(0.2)
+        time.sleep(0.5)
+else:
+    sys.exit(f"the server did not start; see {repo}/data/serve.log")
 
 
 @with_features(client, "churn")
