@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from featurestore.store import FeatureStore
 
 BATCH_ROWS = 100_000
-# Entities are split by key hash so that each query sees about this many source rows:
-# DuckDB's memory follows one part, and the next part is computed while one is written.
-PARTITION_ROWS = 2_000_000
+# Entities are split by key hash so that each query ranks about this many source rows:
+# DuckDB's memory follows one part (its narrow ranking columns), whatever the table size.
+PARTITION_ROWS = 10_000_000
 FILE_ROW_BITS = 40  # a file's rows fit below this bit of the position key
 
 
@@ -48,12 +48,13 @@ def latest_sql(
     view: FeatureView, relation: str, *, position: str, part: tuple[int, int] = (0, 1)
 ) -> str:
     """SQL selecting the latest row per entity of ``relation`` with event time in
-    ``[$start, $end]``; full ties go to the greatest ``position`` (an expression). With
-    ``part=(i, n)`` only the entities whose key hashes to ``i`` modulo ``n``.
+    ``[$start, $end]``; full ties go to the greatest ``position``, an expression that is
+    unique per row. With ``part=(i, n)`` only the entities whose key hashes to ``i``
+    modulo ``n``.
 
-    Narrowing by the greatest event time, then created time (two grouped aggregates and
-    semi joins), then ranking the few rows left by position is faster in DuckDB than one
-    window over every row ordered by all four.
+    The winners are ranked on narrow columns (keys, times, position) first; a second scan
+    then fetches the winners' features by position. That is faster in DuckDB than ranking
+    whole rows, and the second scan streams its output.
     """
     source = view.batch_source
     cols = source_columns(view)
@@ -63,28 +64,21 @@ def latest_sql(
         if source.created_timestamp_column
         else "CAST(NULL AS TIMESTAMPTZ)"
     )
-    select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
-    keys = [_q(k) for k in view.join_keys]
-    not_null = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
-    if keys and part[1] > 1:
+    keys = [f"{_q(cols[k])} AS {_q(k)}" for k in view.join_keys]
+    where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
+    if view.join_keys and part[1] > 1:
         hashed = ", ".join(_q(cols[k]) for k in view.join_keys)
-        not_null += f" AND hash({hashed}) % {int(part[1])} = {int(part[0])}"
-    by = ", ".join(keys)
-    group = f" GROUP BY {by}" if keys else ""
-    using = ", ".join([*keys, "{}"])
-    partition = f"PARTITION BY {by} " if keys else ""
-    out = ", ".join([*(_q(dst) for dst in cols), EVENT_TS, CREATED_TS])
+        where += f" AND hash({hashed}) % {int(part[1])} = {int(part[0])}"
+    partition = f"PARTITION BY {', '.join(_q(k) for k in view.join_keys)} " if keys else ""
+    select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
     return (
-        f"WITH rows_ AS (SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, "
-        f"{created} AS {CREATED_TS}, COALESCE({created}, '-infinity'::TIMESTAMPTZ) AS __c, "
-        f"{position} AS __pos FROM {relation} WHERE {ts} BETWEEN $start AND $end{not_null}), "
-        f"ev AS (SELECT {by + ', ' if keys else ''}max({EVENT_TS}) AS {EVENT_TS} "
-        f"FROM rows_{group}), "
-        f"at_ev AS (SELECT * FROM rows_ SEMI JOIN ev USING ({using.format(EVENT_TS)})), "
-        f"cr AS (SELECT {by + ', ' if keys else ''}max(__c) AS __c FROM at_ev{group}), "
-        f"at_cr AS (SELECT * FROM at_ev SEMI JOIN cr USING ({using.format('__c')})) "
-        f"SELECT {out} FROM at_cr "
-        f"QUALIFY row_number() OVER ({partition}ORDER BY __pos DESC) = 1"
+        f"WITH k AS (SELECT {''.join(key + ', ' for key in keys)}{ts} AS __e, "
+        f"COALESCE({created}, '-infinity'::TIMESTAMPTZ) AS __c, {position} AS __pos "
+        f"FROM {relation} WHERE {ts} BETWEEN $start AND $end{where}), "
+        f"w AS (SELECT __pos FROM k QUALIFY row_number() OVER "
+        f"({partition}ORDER BY __e DESC, __c DESC, __pos DESC) = 1) "
+        f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
+        f"FROM {relation} SEMI JOIN w ON ({position}) = w.__pos"
     )
 
 
