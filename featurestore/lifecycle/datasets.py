@@ -8,6 +8,7 @@ makes the frame again and says whether it still matches and, if not, what change
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,7 +24,12 @@ from featurestore.definitions import FeatureService, FeatureView, OnDemandFeatur
 from featurestore.definitions.collection import Definitions, FeatureSelection
 from featurestore.errors import FeatureStoreError, NotFoundError, RegistryError, SourceDataError
 from featurestore.lifecycle._storage import check_name, record_store, short
-from featurestore.lifecycle.lineage import SourceFile, source_files, table_fingerprint
+from featurestore.lifecycle.lineage import (
+    SourceFile,
+    repo_relative,
+    source_files,
+    table_fingerprint,
+)
 from featurestore.lifecycle.records import (
     TrainingDataset,
     ViewLineage,
@@ -117,7 +123,7 @@ def create_training_dataset(
         frame_fingerprint=frame_fp,
         row_count=frame.num_rows,
         schema=tuple((f.name, str(f.type)) for f in frame.schema),
-        uri=uri,
+        uri=repo_relative(store, uri),
         created_at=datetime.now(UTC),
         created_by=default_author(store.repo_path),
         description=description,
@@ -125,7 +131,7 @@ def create_training_dataset(
     )
     record_id = records.put(dataset_to_proto(dataset))
     records.swap(name, record_id, expected=previous)
-    return dataset_from_proto(record_id, dataset_to_proto(dataset))
+    return dataset_by_id(store, record_id)
 
 
 def get_training_dataset(store: FeatureStore, name: str) -> TrainingDataset:
@@ -140,8 +146,10 @@ def get_training_dataset(store: FeatureStore, name: str) -> TrainingDataset:
 
 
 def dataset_by_id(store: FeatureStore, record_id: str) -> TrainingDataset:
+    """The dataset record with this id; its ``uri`` resolved against the repo."""
     msg = record_store(store, KIND).get(record_id, pb.TrainingDataset)
-    return dataset_from_proto(record_id, msg)
+    dataset = dataset_from_proto(record_id, msg)
+    return dataclasses.replace(dataset, uri=store.resolve_path(dataset.uri))
 
 
 def list_training_datasets(store: FeatureStore) -> list[TrainingDataset]:

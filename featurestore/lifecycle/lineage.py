@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,20 +38,33 @@ class SourceFile:
 
 def source_files(store: FeatureStore, path: str, *, view: str = "") -> list[SourceFile]:
     """The files behind a source path (relative to the repo or a URL), as training frames
-    and materialization list them (sorted by path)."""
+    and materialization list them (sorted by path); files inside the repo are named
+    relative to it."""
     files = list_files(store.resolve_path(path), owner=f"view {view!r}" if view else "")
     out = []
     for file in files.paths:
         info = files.fs.info(file)
+        name = repo_relative(store, file) if files.is_local else files.fs.unstrip_protocol(file)
         out.append(
             SourceFile(
-                path=file if files.is_local else files.fs.unstrip_protocol(file),
+                path=name,
                 size=int(info.get("size") or 0),
                 mtime=_mtime(info),
                 etag=str(info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""),
             )
         )
     return out
+
+
+def repo_relative(store: FeatureStore, path: str) -> str:
+    """A local path relative to the repo root when it is inside the repo (so records stay
+    valid when the repo is cloned elsewhere), else unchanged."""
+    if "://" in path:
+        return path
+    try:
+        return Path(path).resolve().relative_to(store.repo_path).as_posix()
+    except ValueError:
+        return path
 
 
 def _mtime(info: dict[str, Any]) -> datetime | None:

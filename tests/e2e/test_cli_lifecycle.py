@@ -82,7 +82,8 @@ def test_datasets_list_show_and_verify(repo: Path) -> None:
     shown = run(repo, "datasets", "show", "train").output
     assert "rows              3" in shown
     assert "activity:plays" in shown and "activity:minutes" in shown
-    assert f"{repo}/data/activity/a.parquet" in shown
+    assert "data/activity/a.parquet" in shown
+    assert f"stored at         {repo}/data/datasets/train/" in shown
     verified = run(repo, "datasets", "verify", "train").output
     assert "training dataset 'train' (3 rows) matches a fresh recompute" in verified
     write_activity(repo, datetime.now(UTC) - timedelta(minutes=30), plays_offset=7)
