@@ -153,7 +153,7 @@ def _view_columns(
     all_fresh = bool(fresh.all())
     keep = None if all_fresh else pa.array(fresh)
     base = np.where(found, np.where(fresh, _PRESENT, _EXPIRED), _NOT_FOUND).astype(np.uint8)
-    base_statuses = pa.array(base)
+    base_statuses = _uint8(base)
     out = {}
     for name, col in decoded.columns.items():
         vals = col if keep is None else pc.if_else(keep, col, pa.nulls(len(col), col.type))
@@ -161,7 +161,7 @@ def _view_columns(
             statuses = base_statuses
         else:
             nulls = vals.is_null().to_numpy(zero_copy_only=False)
-            statuses = pa.array(np.where(fresh & nulls, _NULL, base).astype(np.uint8))
+            statuses = _uint8(np.where(fresh & nulls, _NULL, base).astype(np.uint8))
         out[(view.name, name)] = FeatureColumn(name, vals, statuses, event_ts)
     return out
 
@@ -189,7 +189,7 @@ def _on_demand(
         col = computed.column(name).combine_chunks().cast(_odfv_type(odfv, name))
         nulls = col.is_null().to_numpy(zero_copy_only=False)
         status = np.where(nulls, _NULL, _PRESENT).astype(np.uint8)
-        cols.append(FeatureColumn(name, col, pa.array(status), no_time))
+        cols.append(FeatureColumn(name, col, _uint8(status), no_time))
     return cols
 
 
@@ -210,6 +210,13 @@ def _check_unique(selections: list[Any], full_feature_names: bool) -> None:
                 )
                 raise RequestError(msg)
             owners[name] = sel.view.name
+
+
+def _uint8(values: np.ndarray) -> pa.Array:
+    """A uint8 Arrow array over ``values``' memory (``pa.array`` is ~10x slower on small
+    arrays)."""
+    data = np.ascontiguousarray(values, dtype=np.uint8)
+    return pa.Array.from_buffers(pa.uint8(), len(data), [None, pa.py_buffer(data)])
 
 
 def _empty(num_rows: int) -> pa.Table:
