@@ -224,12 +224,13 @@ def _status_bytes(statuses: pa.Array) -> bytes:
 def response_from_proto(msg: pb.GetOnlineFeaturesResponse) -> OnlineResponse:
     entities = decode_table(msg.entities)
     features = []
-    stamps: list[tuple[pb.ValueColumn, pa.Array]] = []  # equal columns decode once
+    last: tuple[pb.ValueColumn, pa.Array] | None = None  # a view's features share one
     for f in msg.features:
-        event_timestamps = next((a for m, a in stamps if m == f.event_timestamps), None)
-        if event_timestamps is None:
+        if last is not None and last[0] == f.event_timestamps:
+            event_timestamps = last[1]
+        else:
             event_timestamps = decode_column(f.event_timestamps, f.name)
-            stamps.append((f.event_timestamps, event_timestamps))
+            last = (f.event_timestamps, event_timestamps)
         statuses = np.frombuffer(f.statuses, np.uint8)
         features.append(
             FeatureColumn(
