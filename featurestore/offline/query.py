@@ -8,7 +8,8 @@ key, so DuckDB's "greatest row not after t" *is* the point-in-time winner, ties 
 The entity side uses ``(t, +inf, +inf, ...)``, so every row with ``event_timestamp <= t``
 qualifies and the greatest key wins. A ttl is a filter on the winner (if the latest row is
 too old, every older one is too). The scan of each source is pruned by the entity rows'
-time range (Parquet statistics skip row groups) and by the entity keys present (semi join).
+time range (Parquet statistics skip row groups), then joined to the entity keys present
+with their own time range, so rows that cannot win for any entity row never reach the sort.
 ``filter_by_created_timestamp`` needs ``created <= t`` as well, which an ASOF join cannot
 express: those views use a range join that keeps the best row per entity row.
 
@@ -184,12 +185,26 @@ def _scan_sql(
     ttls = [m.view.ttl for _, m in members]
     widest = None if not all(ttls) else max(t for t in ttls if t)
     where = [f"s.{ts} IS NOT NULL", *_time_filters(scan, bounds, widest)]
-    semi = ""
+    by_key = ""
     if scan.view.join_keys:
+        # Only keys present in the entity rows, and per key only rows not after its latest
+        # entity time (nor, with a ttl, before its earliest time minus the ttl): no other
+        # row can win for any entity row.
         keys = ", ".join(ident(k) for k in scan.view.join_keys)
-        on = " AND ".join(f"s.{ident(scan.columns[k])} = k.{ident(k)}" for k in scan.view.join_keys)
-        semi = f" SEMI JOIN (SELECT DISTINCT {keys} FROM __fs_e) k ON {on}"
-    return f"SELECT {', '.join(cols)} FROM {scan.files.scan()} s{semi} WHERE " + " AND ".join(where)
+        on = [f"s.{ident(scan.columns[k])} = k.{ident(k)}" for k in scan.view.join_keys]
+        event = _utc(scan, src.timestamp_field, ts_type)
+        on.append(f"{event} <= k.__fs_hi")
+        lowest = _fresh(event, widest, ts_type, against="k.__fs_lo")
+        if lowest:
+            on.append(lowest)
+        bounds_sql = f"max({TIME}) AS __fs_hi, min({TIME}) AS __fs_lo"
+        by_key = (
+            f" JOIN (SELECT {keys}, {bounds_sql} FROM __fs_e GROUP BY {keys}) k "
+            f"ON {' AND '.join(on)}"
+        )
+    return f"SELECT {', '.join(cols)} FROM {scan.files.scan()} s{by_key} WHERE " + " AND ".join(
+        where
+    )
 
 
 def _utc(scan: ViewScan, column: str, ts_type: str) -> str:
@@ -219,15 +234,15 @@ def _entity_key(scan: ViewScan, ts_type: str) -> str:
     return f"(CASE WHEN e.{TIME} IS NOT NULL THEN {{{', '.join(parts)}}} END)"
 
 
-def _fresh(column: str, ttl: timedelta | None, ts_type: str) -> str:
-    """A condition that ``column`` is within ttl of the entity timestamp (exact integers)."""
+def _fresh(column: str, ttl: timedelta | None, ts_type: str, against: str = f"e.{TIME}") -> str:
+    """A condition that ``column`` is no older than ``against - ttl`` (exact integers)."""
     if not ttl:
         return ""
     if ts_type == "TIMESTAMP_NS":
         span = (ttl // timedelta(microseconds=1)) * 1000
-        return f"epoch_ns({column}) >= epoch_ns(e.{TIME}) - {span}"
+        return f"epoch_ns({column}) >= epoch_ns({against}) - {span}"
     span = ttl // timedelta(microseconds=1)
-    return f"epoch_us({column}) >= epoch_us(e.{TIME}) - {span}"
+    return f"epoch_us({column}) >= epoch_us({against}) - {span}"
 
 
 def _range_match(g: int, members: list[tuple[int, ViewScan]], ts_type: str) -> str:
