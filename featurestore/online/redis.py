@@ -36,7 +36,8 @@ SCAN_COUNT = 1000
 # (when "1") expire-at in ms since the epoch. Keys travel in ARGV, flagged
 # allow-cross-slot-keys, so on a cluster one call may cover every slot of a node.
 # The first 16 bytes of a value are its (event_us, created_us): a pair smaller than the
-# stored one is dropped, a tie is written. Returns how many keys were written.
+# stored one is dropped, a tie is written (Lua compares them as doubles: exact to the
+# microsecond up to the year 2255). Returns how many keys were written.
 _WRITE_SCRIPT = """#!lua flags=allow-cross-slot-keys
 local expiring = ARGV[1] == '1'
 local step = expiring and 3 or 2
