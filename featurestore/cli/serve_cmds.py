@@ -103,9 +103,6 @@ def serve(
         max_entities=max_entities,
         grace=grace,
     )
-    # On-demand transformations are imported by "module:function" from the repo.
-    if str(obj.store.repo_path) not in sys.path:
-        sys.path.insert(0, str(obj.store.repo_path))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = FeatureServer(obj.store, options)
 
