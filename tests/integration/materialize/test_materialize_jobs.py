@@ -152,3 +152,40 @@ def test_push_view_without_offline_data_materializes_nothing(repo_factory) -> No
     results = {r.view: r for r in store.materialize(ts(0), ts(1))}
     assert results["activity"].ok and results["activity"].rows_written == 0
     assert not results["profile"].ok and "profile.parquet" in (results["profile"].error or "")
+
+
+def test_source_on_another_filesystem(make_repo, unique_project) -> None:
+    """A batch source on fsspec's memory:// filesystem materializes like a local one."""
+    import fsspec
+    import pyarrow.parquet as pq
+
+    from featurestore import FeatureStore
+
+    root = f"memory://{unique_project}/events"
+    fs = fsspec.filesystem("memory")
+    for i, plays in enumerate([1, 2]):
+        table = pa.Table.from_pylist(
+            [activity_row(1, 1, plays=plays), activity_row(2, 1 + i, plays=10 + plays)],
+            schema=ACTIVITY_SCHEMA,
+        )
+        with fs.open(f"{root}/part-{i}.parquet", "wb") as f:
+            pq.write_table(table, f)
+    repo = make_repo(
+        {
+            "defs.py": f"""
+            from featurestore import Entity, FeatureView, Field, ParquetSource
+            from featurestore.types import Float64, Int64, String
+            member = Entity(name="member", join_keys=["member_id"])
+            activity = FeatureView(
+                name="activity", entities=[member],
+                schema=[Field("plays", Int64), Field("score", Float64), Field("genre", String)],
+                source=ParquetSource(path="{root}", created_timestamp_column="created"))
+            """
+        },
+        config=f"project: {unique_project}\n",
+    )
+    store = FeatureStore(repo)
+    store.apply()
+    [result] = store.materialize(ts(0), ts(3))
+    assert result.ok, result.error
+    assert _plays(store, [1, 2]) == [2, 12]  # member 1: a full tie, the later file wins
