@@ -173,13 +173,14 @@ def test_source_on_another_filesystem(make_repo, unique_project) -> None:
     repo = make_repo(
         {
             "defs.py": f"""
-            from featurestore import Entity, FeatureView, Field, ParquetSource
+            from featurestore import Entity, FeatureView, Field, ParquetSource, PushSource
             from featurestore.types import Float64, Int64, String
             member = Entity(name="member", join_keys=["member_id"])
             activity = FeatureView(
                 name="activity", entities=[member],
                 schema=[Field("plays", Int64), Field("score", Float64), Field("genre", String)],
-                source=ParquetSource(path="{root}", created_timestamp_column="created"))
+                source=PushSource(name="push", batch_source=ParquetSource(
+                    path="{root}", created_timestamp_column="created")))
             """
         },
         config=f"project: {unique_project}\n",
@@ -189,3 +190,7 @@ def test_source_on_another_filesystem(make_repo, unique_project) -> None:
     [result] = store.materialize(ts(0), ts(3))
     assert result.ok, result.error
     assert _plays(store, [1, 2]) == [2, 12]  # member 1: a full tie, the later file wins
+    store.push("push", [activity_row(1, 1, plays=3)], to="offline")  # one PUT, a later name
+    assert len(fs.ls(root)) == 3
+    store.materialize(ts(0), ts(3))
+    assert _plays(store, [1]) == [3]
