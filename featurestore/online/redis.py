@@ -39,23 +39,24 @@ SCAN_COUNT = 1000
 # stored one is dropped, a tie is written (Lua compares them as doubles: exact to the
 # microsecond up to the year 2255). Returns how many keys were written.
 _WRITE_SCRIPT = """#!lua flags=allow-cross-slot-keys
+local call, unpack = redis.call, struct.unpack
 local expiring = ARGV[1] == '1'
 local step = expiring and 3 or 2
 local written = 0
 for at = 2, #ARGV, step do
   local key, new = ARGV[at], ARGV[at + 1]
-  local old = redis.call('GET', key)
+  local old = call('GET', key)
   local take = true
   if old then
-    local oe, oc = struct.unpack('<i8i8', old)
-    local ne, nc = struct.unpack('<i8i8', new)
+    local oe, oc = unpack('<i8i8', old)
+    local ne, nc = unpack('<i8i8', new)
     take = ne > oe or (ne == oe and nc >= oc)
   end
   if take then
     if expiring then
-      redis.call('SET', key, new, 'PXAT', ARGV[at + 2])
+      call('SET', key, new, 'PXAT', ARGV[at + 2])
     else
-      redis.call('SET', key, new)
+      call('SET', key, new)
     end
     written = written + 1
   end
