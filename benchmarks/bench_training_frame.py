@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import gib, interleave, summary
+from _common import Runs, gib, interleave, summary
 
 N_FEATURES = 10
 N_FILES = 8
@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--sink", choices=["arrow", "parquet"], default="arrow")
     parser.add_argument("--no-views", action="store_true", help="skip the 3-view comparison")
+    parser.add_argument("--views-only", action="store_true", help="only the 3-view comparison")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -190,6 +191,8 @@ def main() -> None:
     if args.memory_limit:
         common += ["--memory-limit", args.memory_limit]
     variants = {"ours": [*common, "--child", "ours"], "reference": [*common, "--child", "ref"]}
+    if args.views_only:
+        variants = {}
     if not args.no_views:
         variants["3 views, 1 call"] = [*common, "--child", "ours3"]
         variants["3 calls, 1 view"] = [*common, "--child", "single3"]
@@ -208,20 +211,27 @@ def main() -> None:
     print(f"{'variant':16s} {'median s':>9s} {'max s':>8s} {'median cpu s':>13s} {'peak RSS':>10s}")
     for name, r in runs.items():
         s = summary(r.seconds)
-        cpu = summary([x["cpu"] for x in r.extra])["median"]
+        cpu = _median(_cpus(r))
         print(
             f"{name:16s} {s['median']:9.2f} {s['p99']:8.2f} {cpu:13.2f} {gib(max(r.peak_rss)):>10s}"
         )
-    ratio = summary(runs["ours"].seconds)["median"] / summary(runs["reference"].seconds)["median"]
-    cpu_ratio = (
-        summary([x["cpu"] for x in runs["ours"].extra])["median"]
-        / summary([x["cpu"] for x in runs["reference"].extra])["median"]
-    )
-    print(f"ours / reference (medians): {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu")
+    if "ours" in runs:
+        wall = _median(runs["ours"].seconds) / _median(runs["reference"].seconds)
+        cpu = _median(_cpus(runs["ours"])) / _median(_cpus(runs["reference"]))
+        print(f"ours / reference (medians): {wall:.2f}x wall, {cpu:.2f}x cpu")
     if not args.no_views:
-        one = summary(runs["3 views, 1 call"].seconds)["median"]
-        three = summary(runs["3 calls, 1 view"].seconds)["median"]
-        print(f"3 views in 1 call / 3 single-view calls: {one / three:.2f}x")
+        one, three = runs["3 views, 1 call"], runs["3 calls, 1 view"]
+        wall = _median(one.seconds) / _median(three.seconds)
+        cpu = _median(_cpus(one)) / _median(_cpus(three))
+        print(f"3 views in 1 call / 3 single-view calls: {wall:.2f}x wall, {cpu:.2f}x cpu")
+
+
+def _median(values: list[float]) -> float:
+    return summary(values)["median"]
+
+
+def _cpus(runs: Runs) -> list[float]:
+    return [float(x["cpu"]) for x in runs.extra]
 
 
 if __name__ == "__main__":

@@ -128,34 +128,59 @@ class RetrievalJob:
         return written
 
     def explain(self, *, analyze: bool = False) -> str:
-        """The SQL and DuckDB's plan. With ``analyze``, the query runs and the plan shows
-        rows and Parquet row groups actually read (to see pruning at work)."""
-        conn, sql = self._prepare()
+        """The SQL and DuckDB's plans. With ``analyze``, the statements run and the report
+        adds the rows and Parquet row groups actually read (to see pruning at work)."""
+        conn, statements = self._prepare(run_setup=False)
+        text = ";\n\n".join(statements)
         try:
-            if not analyze:
-                plan = conn.sql("EXPLAIN " + sql).fetchall()
-                return sql + "\n\n" + "\n".join(row[1] for row in plan)
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "profile.json"
-                conn.execute("PRAGMA enable_profiling = 'json'")
-                conn.execute(f"PRAGMA profiling_output = {sql_string(str(path))}")
-                conn.sql(sql).fetchall()
-                conn.execute("PRAGMA disable_profiling")
-                profile = json.loads(path.read_text())
-            query = profile.get("query", {})
-            return (
-                f"{sql}\n\nrows scanned: {query.get('total_rows_scanned')}\n"
-                f"row groups scanned: {query.get('total_row_groups_scanned')} "
-                f"of {query.get('total_row_groups_to_scan')}"
-            )
+            if analyze:
+                return text + "\n\n" + self._profile(conn, statements)
+            plans = []
+            for statement in statements:
+                if statement.startswith("CREATE TEMP TABLE __fs_e "):
+                    conn.execute(statement)  # the entity rows, for the plans that read them
+                    continue
+                query = (
+                    statement.split(" AS ", 1)[1] if statement.startswith("CREATE") else statement
+                )
+                if "__fs_r" in query and not statement.startswith("CREATE"):
+                    continue  # the final query reads tables the statements before it make
+                plans.append("\n".join(row[1] for row in conn.sql("EXPLAIN " + query).fetchall()))
+            return text + "\n\n" + "\n\n".join(plans)
         except duckdb.Error as exc:
             raise self._error(exc) from None
         finally:
             conn.close()
 
+    def _profile(self, conn: duckdb.DuckDBPyConnection, statements: list[str]) -> str:
+        totals = {
+            "total_rows_scanned": 0,
+            "total_row_groups_scanned": 0,
+            "total_row_groups_to_scan": 0,
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            for n, statement in enumerate(statements):
+                path = Path(folder) / f"profile{n}.json"
+                conn.execute("PRAGMA enable_profiling = 'json'")
+                conn.execute(f"PRAGMA profiling_output = {sql_string(str(path))}")
+                conn.sql(statement).fetchall() if n == len(statements) - 1 else conn.execute(
+                    statement
+                )
+                conn.execute("PRAGMA disable_profiling")
+                stats = json.loads(path.read_text()).get("query", {})
+                for key in totals:
+                    totals[key] += int(stats.get(key) or 0)
+        return (
+            f"rows scanned: {totals['total_rows_scanned']}\n"
+            f"row groups scanned: {totals['total_row_groups_scanned']} "
+            f"of {totals['total_row_groups_to_scan']}"
+        )
+
     # --- internals --------------------------------------------------------------------------
 
-    def _prepare(self) -> tuple[duckdb.DuckDBPyConnection, str]:
+    def _prepare(self, *, run_setup: bool = True) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
+        """A connection with the entity rows registered, and the statements of the frame,
+        all but the last (the query) already run when ``run_setup``."""
         conn = connect(self._config, self._repo_path)
         try:
             for scan in self._scans:
@@ -167,14 +192,21 @@ class RetrievalJob:
         except duckdb.Error as exc:
             conn.close()
             raise wrap_unreadable(self._entities, exc) from None
-        sql = build_query(
+        statements = build_query(
             self._scans,
             ts_type=self._ts_type,
             bounds=Bounds(_as_datetime(low), _as_datetime(high)),
             passthrough=not self._entities.in_memory,
             filter_by_created_timestamp=self._filter_by_created,
         )
-        return conn, sql
+        if run_setup:
+            try:
+                for statement in statements[:-1]:
+                    conn.execute(statement)
+            except duckdb.Error as exc:
+                conn.close()
+                raise self._error(exc) from None
+        return conn, statements
 
     def _entity_columns(self) -> list[str]:
         keys = {k for scan in self._scans for k in scan.view.join_keys}
@@ -185,10 +217,10 @@ class RetrievalJob:
     def _batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
         """The frame's batches in order: streamed ``batch_rows`` at a time, or (0) fetched
         whole, which lets DuckDB convert to Arrow in parallel."""
-        conn, sql = self._prepare()
+        conn, statements = self._prepare()
         try:
             offset = 0
-            for batch in self._duckdb_batches(conn, sql, batch_rows):
+            for batch in self._duckdb_batches(conn, statements[-1], batch_rows):
                 yield self._assemble(batch, offset)
                 offset += batch.num_rows
         finally:

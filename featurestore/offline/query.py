@@ -107,43 +107,73 @@ def build_query(
     bounds: Bounds,
     passthrough: bool,
     filter_by_created_timestamp: bool,
-) -> str:
-    """The whole training-frame query: entity columns (when ``passthrough``), then each
-    scan's features as ``__fs_v{i}_{j}``, ordered by entity row.
+) -> list[str]:
+    """The training-frame SQL: setup statements, then the query giving entity columns (when
+    ``passthrough``) and each scan's features as ``__fs_v{i}_{j}``, ordered by entity row.
 
     Views that read the same files with the same keys and timestamps share one scan and one
-    join (their ttls still apply per view)."""
-    ctes = [f"__fs_e AS (SELECT * FROM {ENTITY_INPUT})"]
+    join (their ttls still apply per view). With one such group the whole frame is one query.
+    With several, each group's join runs on its own into a temporary table of (entity row,
+    features), one after another, so memory holds one join at a time; the final query puts
+    them side by side by entity row."""
+    groups = _groups(scans, filter_by_created_timestamp)
     joins: list[str] = []
     columns: dict[str, str] = {}
-    for g, members in enumerate(_groups(scans, filter_by_created_timestamp)):
-        first = members[0][1]
-        ranged = filter_by_created_timestamp and bool(first.source.created_timestamp_column)
-        ctes.append(f"__fs_g{g} AS ({_scan_sql(members, ts_type, bounds, ranged)})")
-        if ranged:
-            ctes.append(f"__fs_m{g} AS ({_range_match(g, members, ts_type)})")
-            joins.append(f"LEFT JOIN __fs_m{g} g{g} ON g{g}.{ROW} = e.{ROW}")
-        else:
-            on = [f"e.{ident(k)} = g{g}.{ident(k)}" for k in first.view.join_keys]
-            on.append(f"{_entity_key(first, ts_type)} >= g{g}.__fs_ord")
-            joins.append(f"ASOF LEFT JOIN __fs_g{g} g{g} ON " + " AND ".join(on))
-        for i, scan in members:
-            fresh = "" if ranged else _fresh(f"g{g}.__fs_ts", scan.view.ttl, ts_type)
-            for f in scan.features:
-                alias = scan.alias(i, f)
-                col = f"g{g}.{alias}"
-                columns[alias] = f"CASE WHEN {fresh} THEN {col} END" if fresh else col
+    if len(groups) == 1:
+        members = groups[0]
+        ranged = _ranged(members, filter_by_created_timestamp)
+        scan_cte = f"__fs_g0 AS ({_scan_sql(members, ts_type, bounds, ranged)})"
+        join, exprs, extra = _group_join(0, members, ts_type, filter_by_created_timestamp)
+        ctes = [f"__fs_e AS (SELECT * FROM {ENTITY_INPUT})", scan_cte, *extra]
+        joins.append(join)
+        columns.update(exprs)
+        setup: list[str] = []
+        head = "WITH " + ",\n".join(ctes) + "\n"
+    else:
+        setup = [f"CREATE TEMP TABLE __fs_e AS SELECT * FROM {ENTITY_INPUT}"]
+        for g, members in enumerate(groups):
+            ranged = _ranged(members, filter_by_created_timestamp)
+            scan_cte = f"__fs_g{g} AS ({_scan_sql(members, ts_type, bounds, ranged)})"
+            join, exprs, extra = _group_join(g, members, ts_type, filter_by_created_timestamp)
+            selected = ", ".join(f"{expr} AS {alias}" for alias, expr in exprs.items())
+            setup.append(
+                f"CREATE TEMP TABLE __fs_r{g} AS WITH {', '.join([scan_cte, *extra])} "
+                f"SELECT e.{ROW}, {selected} FROM __fs_e e {join}"
+            )
+            joins.append(f"LEFT JOIN __fs_r{g} r{g} ON r{g}.{ROW} = e.{ROW}")
+            columns.update({alias: f"r{g}.{alias}" for alias in exprs})
+        head = ""
     outputs = ["e.* EXCLUDE (" + ROW + ", " + TIME + ")"] if passthrough else []
     for i, scan in enumerate(scans):
         outputs.extend(f"{columns[scan.alias(i, f)]} AS {scan.alias(i, f)}" for f in scan.features)
     select = ",\n  ".join(outputs) if outputs else ROW
-    return (
-        "WITH "
-        + ",\n".join(ctes)
-        + f"\nSELECT\n  {select}\nFROM __fs_e e\n"
-        + "\n".join(joins)
-        + f"\nORDER BY e.{ROW}"
-    )
+    final = f"{head}SELECT\n  {select}\nFROM __fs_e e\n" + "\n".join(joins) + f"\nORDER BY e.{ROW}"
+    return [*setup, final]
+
+
+def _ranged(members: list[tuple[int, ViewScan]], filter_by_created_timestamp: bool) -> bool:
+    return filter_by_created_timestamp and bool(members[0][1].source.created_timestamp_column)
+
+
+def _group_join(
+    g: int, members: list[tuple[int, ViewScan]], ts_type: str, filter_by_created: bool
+) -> tuple[str, dict[str, str], list[str]]:
+    """The join of group ``g`` onto the entity rows ``e``, the expression of each feature
+    alias, and any extra CTE it needs."""
+    first = members[0][1]
+    if _ranged(members, filter_by_created):
+        match = f"__fs_m{g} AS ({_range_match(g, members, ts_type)})"
+        exprs = {m.alias(i, f): f"g{g}.{m.alias(i, f)}" for i, m in members for f in m.features}
+        return f"LEFT JOIN __fs_m{g} g{g} ON g{g}.{ROW} = e.{ROW}", exprs, [match]
+    on = [f"e.{ident(k)} = g{g}.{ident(k)}" for k in first.view.join_keys]
+    on.append(f"{_entity_key(first, ts_type)} >= g{g}.__fs_ord")
+    exprs = {}
+    for i, scan in members:
+        fresh = _fresh(f"g{g}.__fs_ts", scan.view.ttl, ts_type)
+        for f in scan.features:
+            col = f"g{g}.{scan.alias(i, f)}"
+            exprs[scan.alias(i, f)] = f"CASE WHEN {fresh} THEN {col} END" if fresh else col
+    return f"ASOF LEFT JOIN __fs_g{g} g{g} ON " + " AND ".join(on), exprs, []
 
 
 def _groups(scans: list[ViewScan], ranged: bool) -> list[list[tuple[int, ViewScan]]]:

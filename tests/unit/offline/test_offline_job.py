@@ -154,3 +154,16 @@ def test_on_demand_view_that_fails(offline: Offline, view, entities) -> None:
 def test_explain_shows_the_query(offline: Offline, view, entities) -> None:
     text = offline.job([view], entities, ["act:plays"]).explain()
     assert "ASOF LEFT JOIN" in text and "read_parquet" in text
+
+
+def test_explain_with_several_joins(offline: Offline, view, entities) -> None:
+    other = offline.view(
+        "other",
+        offline.write("g.parquet", {"member_id": [1], "event_timestamp": [at(1)], "minutes": [3]}),
+        ["minutes"],
+    )
+    job = offline.job([view, other], entities, ["act:plays", "other:minutes"])
+    text = job.explain()
+    assert text.count("CREATE TEMP TABLE") == 3 and text.count("ASOF LEFT JOIN") == 2
+    assert "row groups scanned:" in job.explain(analyze=True)  # every statement profiled
+    assert job.to_polars()["minutes"].to_list()[-2:] == [3, None]  # members 1 and 0
