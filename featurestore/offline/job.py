@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,14 +118,22 @@ class RetrievalJob:
         on_batch: Callable[[int], Any] | None = None,
     ) -> int:
         """Write the frame as one Parquet file at ``url`` (any fsspec URL), streaming; return
-        the number of rows. ``on_batch(rows)`` is called after each batch (for progress)."""
+        the number of rows. ``on_batch(rows)`` is called after each batch (for progress).
+        The file appears only when complete: it is written beside, then moved."""
+        fs, path = fsspec.core.url_to_fs(url)
+        partial = f"{path}.{uuid.uuid4().hex[:8]}.partial"
         written = 0
-        with fsspec.open(url, "wb") as handle, pq.ParquetWriter(handle, self._schema) as writer:
-            for batch in self._batches(batch_rows):
-                writer.write_batch(batch)
-                written += batch.num_rows
-                if on_batch is not None:
-                    on_batch(batch.num_rows)
+        try:
+            with fs.open(partial, "wb") as handle, pq.ParquetWriter(handle, self._schema) as out:
+                for batch in self._batches(batch_rows):
+                    out.write_batch(batch)
+                    written += batch.num_rows
+                    if on_batch is not None:
+                        on_batch(batch.num_rows)
+            fs.mv(partial, path)
+        finally:
+            if fs.exists(partial):
+                fs.rm(partial)
         return written
 
     def explain(self, *, analyze: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""The point-in-time join as one DuckDB query.
+"""The point-in-time join in DuckDB SQL.
 
 Every view is one ``ASOF LEFT JOIN`` on the entity rows. Its inequality compares an ordering
 key, so DuckDB's "greatest row not after t" *is* the point-in-time winner, ties included:
@@ -14,7 +14,8 @@ with their own time range, so rows that cannot win for any entity row never reac
 express: those views use a range join that keeps the best row per entity row.
 
 The result is ordered by the entity row number, so every entity row comes back once, in
-its original order.
+its original order. Views over the same files share one scan and join; when there are
+several such joins, each runs on its own into a temporary table (see ``build_query``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from offline_support import Offline, at, entity_rows
 
 from featurestore.definitions import Field, RequestSource, on_demand_feature_view
-from featurestore.errors import DefinitionError, RequestError
+from featurestore.errors import DefinitionError, RequestError, SourceDataError
 from featurestore.types import Float64, Int64
 
 N = 50
@@ -167,3 +167,14 @@ def test_explain_with_several_joins(offline: Offline, view, entities) -> None:
     assert text.count("CREATE TEMP TABLE") == 3 and text.count("ASOF LEFT JOIN") == 2
     assert "row groups scanned:" in job.explain(analyze=True)  # every statement profiled
     assert job.to_polars()["minutes"].to_list()[-2:] == [3, None]  # members 1 and 0
+
+
+def test_failed_write_leaves_no_file(offline: Offline, entities) -> None:
+    good = offline.write("f.parquet", {"member_id": [1], "event_timestamp": [at(1)], "plays": [1]})
+    view = offline.view("act", good)
+    job = offline.job([view], entities, ["act:plays"])
+    (offline.root / "f.parquet").write_bytes(b"corrupt")  # files are read when the job runs
+    out = offline.root / "frame.parquet"
+    with pytest.raises(SourceDataError):
+        job.to_parquet(str(out))
+    assert sorted(p.name for p in offline.root.iterdir() if "frame" in p.name) == []
