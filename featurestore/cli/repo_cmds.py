@@ -76,6 +76,8 @@ def apply(obj: CliContext, message: str, no_check_data: bool) -> None:
             f"(parent {short(result.base_version)}).",
             soft_wrap=True,
         )
+    for warning in result.warnings[len(planned.warnings) :]:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 @main.command("list")

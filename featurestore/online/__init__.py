@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from featurestore.repo.config import RedisOnlineConfig
 
 if TYPE_CHECKING:
+    from featurestore.definitions import FeatureView
     from featurestore.online.base import OnlineStore
     from featurestore.store import FeatureStore
 
@@ -23,3 +24,14 @@ def open_online_store(store: FeatureStore) -> OnlineStore:
     from featurestore.online.sqlite import SqliteOnlineStore
 
     return SqliteOnlineStore(Path(store.resolve_path(config.path)), store.project)
+
+
+def layout_version(view: FeatureView) -> str:
+    """A fingerprint of how the view's values are laid out online (keys, features, types).
+
+    Values written under one layout are never read under another; when it changes, the
+    view's online values are unreachable and must be materialized again.
+    """
+    from featurestore.online._pack import codec_for
+
+    return codec_for(view).schema_version

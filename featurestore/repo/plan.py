@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from featurestore.definitions.collection import Definitions
-from featurestore.errors import SourceDataError
+from featurestore.errors import FeatureStoreError, SourceDataError
+from featurestore.online import layout_version
 from featurestore.registry.store import default_author, short
 from featurestore.repo.diff import ObjectChange, Severity, diff_definitions
 from featurestore.repo.validate import check_data as check_sources
@@ -43,6 +44,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     data_checked: bool = False
     applied_version: str | None = None
+    # Views whose online values apply deletes: removed, taken offline, or laid out anew.
+    online_cleanup: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -72,6 +75,10 @@ class Plan:
             lines.extend(_render_changes(self.changes))
             lines.append("")
             lines.append(f"Plan: {self.summary()}.")
+        lines.extend(
+            f"[red]online:[/] values of view [bold]{escape(view)}[/] will be deleted ({why})"
+            for view, why in self.online_cleanup
+        )
         lines.extend(f"[yellow]warning:[/] {escape(w)}" for w in self.warnings)
         if not self.data_checked:
             lines.append("[yellow]note:[/] source data was not checked (--no-check-data)")
@@ -131,7 +138,26 @@ def compute_plan(store: FeatureStore, check_data: bool = True) -> Plan:
         changes=tuple(diff_definitions(current, repo)),
         warnings=warnings,
         data_checked=check_data,
+        online_cleanup=_online_cleanup(current, repo),
     )
+
+
+def _online_cleanup(current: Definitions | None, repo: Definitions) -> tuple[tuple[str, str], ...]:
+    """Views whose stored online values no longer serve anyone after the apply."""
+    if current is None:
+        return ()
+    cleanup = []
+    for name, old in current.feature_views.items():
+        new = repo.feature_views.get(name)
+        if not old.online:
+            continue
+        if new is None:
+            cleanup.append((name, "the view is removed"))
+        elif not new.online:
+            cleanup.append((name, "the view is no longer online"))
+        elif layout_version(new) != layout_version(old):
+            cleanup.append((name, "its keys or features changed; materialize it again"))
+    return tuple(cleanup)
 
 
 def apply_plan(store: FeatureStore, plan: Plan, message: str = "") -> Plan:
@@ -147,4 +173,13 @@ def apply_plan(store: FeatureStore, plan: Plan, message: str = "") -> Plan:
         author=default_author(store.repo_path),
         message=message,
     )
-    return dataclasses.replace(plan, applied_version=version)
+    warnings = list(plan.warnings)
+    for view, _ in plan.online_cleanup:
+        try:
+            store.online_store.delete_view(view)
+        except FeatureStoreError as exc:
+            warnings.append(
+                f"applied, but the online values of view {view!r} could not be deleted ({exc}); "
+                "run `featurestore teardown` or apply again when the online store is reachable"
+            )
+    return dataclasses.replace(plan, applied_version=version, warnings=tuple(warnings))
