@@ -108,6 +108,7 @@ def write_files(root: Path, name: str, rows: list[dict], columns: list[str]) -> 
         ),
         max_size=12,
     ),
+    data=st.data(),
 )
 def test_matches_reference(
     tmp_path_factory: Any,
@@ -117,7 +118,23 @@ def test_matches_reference(
     profile_ttl: timedelta | None,
     by_created: bool,
     entities: list[dict],
+    data: st.DataObject,
 ) -> None:
+    # entity rows placed on the edges of existing rows: at them, at their ttl boundary, and
+    # a microsecond either side (random times seldom land exactly there)
+    anchors = [r for r in member_rows + profile_rows if r["event_timestamp"] is not None]
+    for _ in range(data.draw(st.integers(0, 6)) if anchors else 0):
+        row = data.draw(st.sampled_from(anchors))
+        span = data.draw(st.sampled_from([member_ttl, profile_ttl])) or timedelta(0)
+        nudge = data.draw(st.sampled_from([0, 1, -1])) * timedelta(microseconds=1)
+        entities.append(
+            {
+                "member_id": row.get("member_id"),
+                "account": row.get("account"),
+                "profile": row.get("profile"),
+                "event_timestamp": row["event_timestamp"] + span + nudge,
+            }
+        )
     offline = Offline(tmp_path_factory.mktemp("prop"))
     # reorder rows so that file 0 comes first: the reference's position is then global order
     member_rows = sorted(member_rows, key=lambda r: r["file"])
