@@ -6,6 +6,8 @@ Each method is thin; the work lives in the module named in its body.
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from featurestore.repo.plan import Plan
 
 Features = Iterable[str] | FeatureService | str
+_monotonic = time.monotonic  # the clock of the registry pointer check (tests move it)
 
 
 class FeatureStore:
@@ -46,10 +49,15 @@ class FeatureStore:
         *,
         config: RepoConfig | None = None,
         registry_version: str | None = None,
+        registry_ttl: float = 1.0,
     ) -> None:
         self.repo_path = Path(repo_path).resolve()
         self.config = config if config is not None else load_config(self.repo_path)
         self.pinned_version = registry_version
+        self.registry_ttl = registry_ttl  # seconds between reads of the HEAD pointer
+        # (pin or None, registry writes seen, monotonic time HEAD was read, definitions)
+        self._current: tuple[str | None, int, float, Definitions] | None = None
+        self._current_lock = threading.Lock()
         if str(self.repo_path) not in sys.path:  # on-demand views import module:function
             sys.path.append(str(self.repo_path))
 
@@ -76,16 +84,45 @@ class FeatureStore:
         return load_definitions(self.repo_path, self.config)
 
     def definitions(self) -> Definitions:
-        """The applied definitions: the pinned version, else the current one (cached; a
-        change is noticed by reading the registry's small pointer only)."""
-        version = self.pinned_version or self.registry.head()
-        if version is None:
-            msg = (
-                f"the registry at {self.config.registry} is empty; "
-                "run `featurestore apply` in the repo first"
-            )
-            raise RegistryError(msg)
-        return self.registry.read(version).definitions
+        """The applied definitions: the pinned version, else the current one.
+
+        A pinned version is read once. Otherwise the registry's small ``HEAD`` pointer is
+        read at most every ``registry_ttl`` seconds (0: on every call), and at once after
+        this store wrote the registry or ``refresh()``; a new version is read only when
+        the pointer moved.
+        """
+        pin = self.pinned_version
+        writes = self.registry.writes
+        current = self._current
+        if current is not None and self._still_current(current, pin, writes):
+            return current[3]
+        with self._current_lock:  # one thread reads the pointer; the others wait for it
+            current = self._current
+            if current is not None and self._still_current(current, pin, writes):
+                return current[3]
+            checked = _monotonic()
+            version = pin or self.registry.head()
+            if version is None:
+                msg = (
+                    f"the registry at {self.config.registry} is empty; "
+                    "run `featurestore apply` in the repo first"
+                )
+                raise RegistryError(msg)
+            defs = self.registry.read(version).definitions
+            self._current = (pin, writes, checked, defs)
+            return defs
+
+    def _still_current(
+        self, current: tuple[str | None, int, float, Definitions], pin: str | None, writes: int
+    ) -> bool:
+        if current[0] != pin or current[1] != writes:
+            return False
+        return pin is not None or _monotonic() - current[2] < self.registry_ttl
+
+    def refresh(self) -> Definitions:
+        """Read the registry's ``HEAD`` pointer now (not waiting for ``registry_ttl``)."""
+        self._current = None
+        return self.definitions()
 
     def plan(self, *, check_data: bool = True) -> Plan:
         """What ``apply`` would change, object by object and field by field."""

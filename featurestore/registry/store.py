@@ -79,6 +79,7 @@ class RegistryStore:
         self._root = self._root.rstrip("/")
         self._cache: dict[str, RegistrySnapshot] = {}
         self._local = isinstance(self._fs, LocalFileSystem)
+        self.writes = 0  # HEAD moves made through this object (readers' cache key)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -220,6 +221,7 @@ class RegistryStore:
                     raise RegistryConflictError(msg)
                 self._write_once(self._version_path(version_id), data)
                 self._replace(self._path("HEAD"), (version_id + "\n").encode())
+                self.writes += 1
         except FeatureStoreError:
             raise
         except OSError as exc:
