@@ -22,6 +22,7 @@ import redis
 import redis.cluster
 from redis.crc import key_slot
 
+from featurestore.definitions import FeatureView
 from featurestore.errors import OnlineStoreError, OnlineStoreUnavailableError
 from featurestore.online._keys import with_prefix
 from featurestore.online._pack import codec_for
@@ -93,6 +94,7 @@ class RedisOnlineStore:
         except (redis.RedisError, ValueError) as exc:
             raise self._unavailable(exc) from None
         self._script = self.client.register_script(_WRITE_SCRIPT)
+        self._prefixes: dict[int, tuple[FeatureView, bytes]] = {}
 
     def key_prefix(self, view_name: str, schema_version: str) -> bytes:
         return f"{self._base}{view_name}:{schema_version}:".encode()
@@ -147,17 +149,34 @@ class RedisOnlineStore:
         all_keys: list[bytes] = []
         bounds = []
         for req in requests:
-            prefix = self.key_prefix(req.view.name, codec_for(req.view).schema_version)
+            prefix = self._read_prefix(req.view)
             start = len(all_keys)
-            all_keys += with_prefix(prefix, req.keys)
+            ids = req.keys if isinstance(req.keys, list) else req.keys.to_pylist()
+            all_keys += [prefix + k for k in ids]
             bounds.append((start, len(all_keys)))
         if not all_keys:
             return [[] for _ in requests]
         if self.config.cluster:
             values = self._guard(lambda: self.client.mget_nonatomic(all_keys))
+        elif len(all_keys) == 1:
+            values = [self._guard(lambda: self.client.get(all_keys[0]))]
         else:
             values = self._guard(lambda: self.client.mget(all_keys))
+        if len(bounds) == 1:
+            return [values]
         return [values[a:b] for a, b in bounds]
+
+    def _read_prefix(self, view: FeatureView) -> bytes:
+        """``key_prefix`` of a view, cached by identity (registry versions hand out the
+        same view objects)."""
+        hit = self._prefixes.get(id(view))
+        if hit is not None and hit[0] is view:
+            return hit[1]
+        prefix = self.key_prefix(view.name, codec_for(view).schema_version)
+        if len(self._prefixes) > 1024:
+            self._prefixes.clear()
+        self._prefixes[id(view)] = (view, prefix)
+        return prefix
 
     # --- removing -------------------------------------------------------------------------
 
