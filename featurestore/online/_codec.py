@@ -53,7 +53,29 @@ class Decoded:
 
     found: np.ndarray  # bool per requested entity
     event_us: np.ndarray  # int64; meaningless where not found
-    columns: dict[str, pa.Array]  # feature name -> typed array, null where not found
+    columns: dict[str, pa.Array]  # feature name -> typed array, null where not found or dropped
+    null_in_row: dict[str, np.ndarray]  # feature -> bool, null in a fresh, found row (if any)
+    fresh: np.ndarray | None  # bool per entity: event time not before ``min_event_us``
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Fixed-width values of one width, gathered from every record in one numpy step."""
+
+    width: int
+    index: np.ndarray  # (fields, width) byte positions in the record
+    names: tuple[str, ...]
+    types: tuple[pa.DataType, ...]
+
+
+@dataclass(frozen=True)
+class _Unpack:
+    """How to unpack some features of a view (cached per feature list)."""
+
+    groups: tuple[_Group, ...]
+    bools: tuple[tuple[str, int], ...]  # (name, byte position in the record)
+    var: frozenset[str]
+    positions: tuple[tuple[str, int], ...]  # (name, null bit) of every wanted feature
 
 
 class ViewCodec:
@@ -77,6 +99,9 @@ class ViewCodec:
         self.dtype = np.dtype(spec)  # packed: numpy does not align unless asked
         self.positions = {f.name: i for i, f in enumerate(self.fields)}
         self.types = {f.name: f.dtype for f in self.fields}
+        self._var_names = {f.name for f in self.var}
+        self._offsets = {name: spec[1] for name, spec in (self.dtype.fields or {}).items()}
+        self._unpacks: dict[tuple[str, ...], _Unpack] = {}
 
     @cached_property
     def schema_version(self) -> str:
@@ -116,50 +141,135 @@ class ViewCodec:
 
     # --- decoding -------------------------------------------------------------------------
 
-    def decode(self, values: Sequence[bytes | None], features: Sequence[str]) -> Decoded:
-        """Unpack stored values (None where missing) into columns of ``features``."""
+    def decode(
+        self,
+        values: Sequence[bytes | None],
+        features: Sequence[str],
+        min_event_us: int | None = None,
+    ) -> Decoded:
+        """Unpack stored values (None where missing) into columns of ``features``; values
+        with an event time before ``min_event_us`` (expired) come back null too."""
         n = len(values)
-        present = [v for v in values if v is not None]
-        found = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+        plan = self._unpack(tuple(features))
         size = self.dtype.itemsize
-        try:
-            if self.var:
-                head = b"".join([v[:size] for v in present])
-                tails = b"".join([v[size:] for v in present])
+        all_found = None not in values
+        present = values if all_found else [v for v in values if v is not None]
+        if self.var:
+            head = b"".join([v[:size] for v in present])  # type: ignore[index]
+            tails = b"".join([v[size:] for v in present])  # type: ignore[index]
+        else:
+            head, tails = b"".join(present), b""  # type: ignore[arg-type]
+        if len(head) != size * len(present):
+            self._mismatch()
+        raw = np.frombuffer(head, dtype=np.uint8).reshape(len(present), size)
+        if all_found:
+            found = np.ones(n, dtype=bool)
+        else:
+            found = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+            full = np.zeros((n, size), dtype=np.uint8)
+            full[found] = raw
+            raw = full
+        event = np.ascontiguousarray(raw[:, :8]).view("<i8").reshape(n)
+        fresh = None
+        if min_event_us is not None and n and not bool((event >= min_event_us).all()):
+            fresh = event >= min_event_us
+        rows = found if fresh is None else found & fresh
+        all_rows = all_found and fresh is None
+        null_bytes = raw[:, HEADER_BYTES : HEADER_BYTES + (len(self.fields) + 7) // 8]
+        nulls = None  # (rows, fields) bool: value null in the record; None when none is
+        if null_bytes.any():
+            per_field = np.unpackbits(null_bytes, axis=1, bitorder="little", count=len(self.fields))
+            nulls = per_field.astype(bool)
+        masks: dict[str, tuple[pa.Buffer | None, int]] = {}
+        null_in_row: dict[str, np.ndarray] = {}
+        for name, j in plan.positions:
+            if nulls is not None and nulls[:, j].any():
+                null = nulls[:, j] & rows
+                if null.any():
+                    null_in_row[name] = null
+                valid = rows & ~nulls[:, j]
+            elif all_rows:
+                masks[name] = (None, 0)
+                continue
             else:
-                head, tails = b"".join(present), b""
-            rec = np.frombuffer(head, dtype=self.dtype)
-        except ValueError:
-            rec = None
-        if rec is None or len(rec) != len(present):
-            msg = (
-                f"online value of view {self.view.name!r} does not match its schema "
-                f"version {self.schema_version}; rematerialize the view"
-            )
-            raise OnlineStoreError(msg)
-        if len(present) != n:  # spread to one record per request; missing ones all-null
-            full = np.zeros(n, dtype=self.dtype)
-            full[found] = rec
-            rec = full
-        nulls = np.unpackbits(
-            rec["__nulls"], axis=1, bitorder="little", count=len(self.fields)
-        ).astype(bool)
-        if len(present) != n:
-            nulls[~found] = True
-        wanted = set(features)
-        var_data = self._var_columns(rec, tails, nulls, wanted)
-        counts = nulls.sum(axis=0).tolist()
+                valid = rows
+            missing = n - int(np.count_nonzero(valid))
+            bits = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
+            masks[name] = (bits, missing)
         columns: dict[str, pa.Array] = {}
+        for g in plan.groups:
+            block = np.ascontiguousarray(raw[:, g.index].transpose(1, 0, 2))  # (fields, n, w)
+            buf = pa.py_buffer(block)
+            for k, (name, kind) in enumerate(zip(g.names, g.types, strict=True)):
+                bits, missing = masks[name]
+                if bits is None:  # one buffer for the group, each column at its offset
+                    columns[name] = pa.Array.from_buffers(kind, n, [None, buf], 0, k * n)
+                else:  # the validity bitmap would be offset too: slice the data instead
+                    data = buf.slice(k * n * g.width, n * g.width)
+                    columns[name] = pa.Array.from_buffers(kind, n, [bits, data], missing)
+        for name, at in plan.bools:
+            bits, missing = masks[name]
+            data = pa.py_buffer(np.packbits(raw[:, at].astype(bool), bitorder="little"))
+            columns[name] = pa.Array.from_buffers(pa.bool_(), n, [bits, data], null_count=missing)
+        if plan.var:
+            nulls_all = np.zeros((n, len(self.fields)), bool) if nulls is None else nulls
+            nulls_all = nulls_all | ~rows[:, None]
+            rec = np.frombuffer(np.ascontiguousarray(raw), dtype=self.dtype)
+            columns.update(self._var_columns(rec, tails, nulls_all, set(plan.var)))
+        return Decoded(
+            found=found,
+            event_us=event,
+            columns={name: columns[name] for name in features},
+            null_in_row=null_in_row,
+            fresh=fresh,
+        )
+
+    def _mismatch(self) -> None:
+        msg = (
+            f"online value of view {self.view.name!r} does not match its schema "
+            f"version {self.schema_version}; rematerialize the view"
+        )
+        raise OnlineStoreError(msg)
+
+    def _unpack(self, features: tuple[str, ...]) -> _Unpack:
+        hit = self._unpacks.get(features)
+        if hit is not None:
+            return hit
+        unknown = [f for f in features if f not in self.positions]
+        if unknown:
+            msg = f"view {self.view.name!r} has no feature(s) {unknown}"
+            raise OnlineStoreError(msg)
+        by_width: dict[int, list[tuple[str, int, pa.DataType]]] = {}
+        bools = []
         for name in features:
-            if name in var_data:
-                columns[name] = var_data[name]
-            else:
-                j = self.positions[name]
-                columns[name] = _fixed_arrow(
-                    rec[f"f_{name}"], self.types[name], nulls[:, j], counts[j]
-                )
-        event = rec["__event"].astype(np.int64)
-        return Decoded(found=found, event_us=event, columns=columns)
+            if name in self._var_names:
+                continue
+            dtype = self.types[name]
+            at = self._offsets[f"f_{name}"]
+            if dtype.name == "Bool":
+                bools.append((name, at))
+                continue
+            kind = TS_TYPE if dtype.name == "UnixTimestamp" else dtype.to_arrow()
+            width = np.dtype(_FIXED[dtype.name]).itemsize
+            by_width.setdefault(width, []).append((name, at, kind))
+        groups = tuple(
+            _Group(
+                width=w,
+                index=np.array([range(at, at + w) for _, at, _ in items], dtype=np.intp),
+                names=tuple(name for name, _, _ in items),
+                types=tuple(kind for _, _, kind in items),
+            )
+            for w, items in by_width.items()
+        )
+        plan = _Unpack(
+            groups=groups,
+            bools=tuple(bools),
+            var=frozenset(f for f in features if f in self._var_names),
+            positions=tuple((f, self.positions[f]) for f in dict.fromkeys(features)),
+        )
+        if len(self._unpacks) < 256:
+            self._unpacks[features] = plan
+        return plan
 
     def _var_columns(
         self,

@@ -63,13 +63,25 @@ def as_table(frame: Any) -> pa.Table:
 def typed_column(name: str, values: Any, declared: ValueType, what: str) -> pa.Array:
     """``values`` as an Arrow array of ``declared``; ``RequestError`` naming the column when a
     value is missing or of the wrong type."""
+    return typed_values(name, values, declared, what)[0]
+
+
+def typed_values(
+    name: str, values: Any, declared: ValueType, what: str
+) -> tuple[pa.Array, list[Any] | None]:
+    """``typed_column``, plus ``values`` itself when it is a list of plain Python values of
+    exactly the declared kind (which then need no conversion back from Arrow)."""
     fast = _FAST.get(declared.name)
     if fast is not None and isinstance(values, list) and all(type(v) is fast for v in values):
         try:  # plain Python values of exactly the right kind: skip inference
-            return pa.array(values, declared.to_arrow())
+            return pa.array(values, declared.to_arrow()), values
         except (pa.ArrowInvalid, OverflowError) as exc:
             msg = f"{what} {name!r}: values do not fit {declared}: {exc}"
             raise RequestError(msg) from None
+    return _typed_arrow(name, values, declared, what), None
+
+
+def _typed_arrow(name: str, values: Any, declared: ValueType, what: str) -> pa.Array:
     try:
         arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:

@@ -8,7 +8,8 @@ string or bytes part is written ``<length>#<bytes>`` so no value can be mistaken
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,12 +51,19 @@ def _small_keys(
     columns: Mapping[str, pa.Array], key_schema: Mapping[str, ValueType]
 ) -> list[bytes]:
     """The same keys computed in Python: cheaper than Arrow kernels for a few rows."""
+    return python_keys({k: columns[k].to_pylist() for k in key_schema}, key_schema)
+
+
+def python_keys(
+    columns: Mapping[str, Sequence[Any]], key_schema: Mapping[str, ValueType]
+) -> list[bytes]:
+    """Keys of rows given as Python values already checked against ``key_schema``."""
     single = len(key_schema) == 1
     parts = []
     for name, dtype in key_schema.items():
-        values = columns[name].to_pylist()
+        values = columns[name]
         if dtype.name in {"Int32", "Int64"}:
-            parts.append([str(v).encode() for v in values])
+            parts.append([b"%d" % v for v in values])
         else:
             raw = [v.encode() if isinstance(v, str) else v for v in values]
             parts.append(raw if single else [b"%d#%s" % (len(v), v) for v in raw])

@@ -32,7 +32,7 @@ class ReadRequest:
     """Entity keys to look up in one view."""
 
     view: FeatureView
-    keys: pa.Array  # binary entity keys, one per requested entity row
+    keys: pa.Array | list[bytes]  # binary entity keys, one per requested entity row
 
 
 class OnlineStore(Protocol):

@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from featurestore.definitions import FeatureService, FeatureView, OnDemandFeatureView
 from featurestore.definitions.collection import Definitions, FeatureSelection
 from featurestore.errors import RequestError
-from featurestore.online._codec import TS_TYPE
-from featurestore.online._entity_rows import EntityRows, to_columns, typed_column
-from featurestore.online._keys import entity_keys
+from featurestore.online._codec import TS_TYPE, ViewCodec
+from featurestore.online._entity_rows import EntityRows, to_columns, typed_values
+from featurestore.online._keys import SMALL, entity_keys, python_keys
 from featurestore.online._pack import codec_for
 from featurestore.online.base import ReadRequest
 from featurestore.online.response import FeatureColumn, FeatureStatus, OnlineResponse
@@ -42,16 +41,23 @@ class _ViewRead:
 
     view: FeatureView
     features: dict[str, None] = field(default_factory=dict)
+    codec: ViewCodec | None = None
+    wanted: tuple[str, ...] = ()  # the features above, in order
+    ttl_us: int | None = None
+    key_names: tuple[str, ...] = ()  # join keys, which decide its entity keys
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """What a request for some features needs: views to read, key columns, request fields."""
+    """What a request for some features needs: views to read, key columns, request fields,
+    and each output column as (view read or on-demand selection, feature, output name)."""
 
     selections: list[FeatureSelection]
     reads: list[_ViewRead]
     key_schema: dict[str, ValueType]
     request_schema: dict[str, ValueType]
+    outputs: list[tuple[int, str, str]]  # (index in reads, feature, output name)
+    on_demand: list[tuple[int, FeatureSelection]]  # (position in outputs, selection)
 
 
 _PLANS: dict[tuple[Any, ...], tuple[Definitions, _Plan]] = {}
@@ -67,29 +73,59 @@ def get_online_features(
     """Latest values for ``entity_rows`` (list of dicts, dict of columns, or a table)."""
     plan = _plan(store.definitions(), features, full_feature_names)
     columns, num_rows = to_columns(entity_rows)
-    keys = {k: _required(columns, k, t, "entity key") for k, t in plan.key_schema.items()}
-    request = {k: _required(columns, k, t, "request field") for k, t in plan.request_schema.items()}
-    raw = store.online_store.read(
-        [ReadRequest(r.view, entity_keys(keys, r.view.key_schema, num_rows)) for r in plan.reads]
-    )
+    keys: dict[str, pa.Array] = {}
+    plain: dict[str, list[Any] | None] = {}
+    for k, t in plan.key_schema.items():
+        keys[k], plain[k] = _required(columns, k, t, "entity key")
+    request = {
+        k: _required(columns, k, t, "request field")[0] for k, t in plan.request_schema.items()
+    }
+    encoded: dict[tuple[str, ...], Any] = {}  # entity keys per join-key set, built once
+    requests = []
+    for r in plan.reads:
+        ids = encoded.get(r.key_names)
+        if ids is None:
+            ids = encoded[r.key_names] = _encode_keys(keys, plain, r.view, num_rows)
+        requests.append(ReadRequest(r.view, ids))
+    raw = store.online_store.read(requests)
     now_us = time.time_ns() // 1000
-    values: dict[tuple[str, str], FeatureColumn] = {}
-    for r, stored in zip(plan.reads, raw, strict=True):
-        values.update(_view_columns(r, stored, now_us))
-
-    out: list[FeatureColumn] = []
-    for sel in plan.selections:
-        if isinstance(sel.view, FeatureView):
-            cols = [values[(sel.view.name, f)] for f in sel.features]
-        else:
+    decoded = [_view_columns(r, stored, now_us) for r, stored in zip(plan.reads, raw, strict=True)]
+    out = [FeatureColumn(name, *decoded[i][f]) for i, f, name in plan.outputs]
+    if plan.on_demand:
+        values = {
+            (r.view.name, f): FeatureColumn(f, *cols[f])
+            for r, cols in zip(plan.reads, decoded, strict=True)
+            for f in cols
+        }
+        for at, sel in reversed(plan.on_demand):
+            assert isinstance(sel.view, OnDemandFeatureView)
             cols = _on_demand(sel.view, sel.features, values, request, num_rows)
-        for col in cols:
             if full_feature_names:
-                name = f"{sel.view.name}__{col.name}"
-                col = FeatureColumn(name, col.values, col.statuses, col.event_timestamps)
-            out.append(col)
-    entities = pa.table(keys) if keys else _empty(num_rows)
+                cols = [FeatureColumn(f"{sel.view.name}__{c.name}", *_parts(c)) for c in cols]
+            out[at:at] = cols
+    if keys:
+        entities = pa.Table.from_arrays(list(keys.values()), names=list(keys))
+    else:
+        entities = _empty(num_rows)
     return OnlineResponse(entities=entities, features=tuple(out))
+
+
+def _parts(col: FeatureColumn) -> tuple[pa.Array, pa.Array, pa.Array]:
+    return col.values, col.statuses, col.event_timestamps
+
+
+def _encode_keys(
+    keys: Mapping[str, pa.Array],
+    plain: Mapping[str, list[Any] | None],
+    view: FeatureView,
+    num_rows: int,
+) -> list[bytes] | pa.Array:
+    """The view's entity keys: from the request's own Python values when it has them (a
+    few rows), else a column at a time in Arrow."""
+    schema = view.key_schema
+    if schema and num_rows <= SMALL and all(plain[k] is not None for k in schema):
+        return python_keys({k: plain[k] for k in schema}, schema)  # type: ignore[misc]
+    return entity_keys(keys, schema, num_rows)
 
 
 def _plan(
@@ -121,48 +157,65 @@ def _plan(
     key_schema: dict[str, ValueType] = {}
     for r in reads.values():
         key_schema.update(r.view.key_schema)
-    plan = _Plan(selections, list(reads.values()), key_schema, request_schema)
+        r.codec = codec_for(r.view)
+        r.wanted = tuple(r.features)
+        r.ttl_us = None if r.view.ttl is None else r.view.ttl // timedelta(microseconds=1)
+        r.key_names = tuple(f"{k}:{t}" for k, t in r.view.key_schema.items())
+    index = {name: i for i, name in enumerate(reads)}
+    outputs: list[tuple[int, str, str]] = []
+    on_demand: list[tuple[int, FeatureSelection]] = []
+    for sel in selections:
+        if not isinstance(sel.view, FeatureView):
+            on_demand.append((len(outputs), sel))
+            continue
+        for f in sel.features:
+            name = f"{sel.view.name}__{f}" if full_names else f
+            outputs.append((index[sel.view.name], f, name))
+    plan = _Plan(selections, list(reads.values()), key_schema, request_schema, outputs, on_demand)
     if len(_PLANS) > 1024:
         _PLANS.clear()
     _PLANS[key] = (defs, plan)
     return plan
 
 
-def _required(columns: Mapping[str, Any], name: str, dtype: ValueType, what: str) -> pa.Array:
+def _required(
+    columns: Mapping[str, Any], name: str, dtype: ValueType, what: str
+) -> tuple[pa.Array, list[Any] | None]:
     if name not in columns:
         msg = f"entity_rows lack the {what} {name!r} ({dtype}); they have {sorted(columns)}"
         raise RequestError(msg)
-    return typed_column(name, columns[name], dtype, what)
+    return typed_values(name, columns[name], dtype, what)
 
 
-def _view_columns(
-    read: _ViewRead, stored: list[bytes | None], now_us: int
-) -> dict[tuple[str, str], FeatureColumn]:
-    view = read.view
-    decoded = codec_for(view).decode(stored, list(read.features))
-    found = decoded.found
-    fresh = found.copy()
-    if view.ttl is not None:
-        ttl_us = view.ttl // timedelta(microseconds=1)
-        fresh &= (now_us - decoded.event_us) <= ttl_us
-    missing = int((~found).sum())
-    validity = pa.py_buffer(np.packbits(found, bitorder="little")) if missing else None
+_Cols = dict[str, tuple[pa.Array, pa.Array, pa.Array]]  # feature: values, statuses, times
+
+
+def _view_columns(read: _ViewRead, stored: list[bytes | None], now_us: int) -> _Cols:
+    """Every wanted feature of one view: values (null unless PRESENT), statuses, event
+    times."""
+    assert read.codec is not None
+    n = len(stored)
+    oldest = None if read.ttl_us is None else now_us - read.ttl_us
+    decoded = read.codec.decode(stored, read.wanted, min_event_us=oldest)
+    found, fresh = decoded.found, decoded.fresh
+    all_found = n == 0 or bool(found.all())
+    missing = 0 if all_found else n - int(np.count_nonzero(found))
+    validity = None if all_found else pa.py_buffer(np.packbits(found, bitorder="little"))
     event_ts = pa.Array.from_buffers(
-        TS_TYPE, len(found), [validity, pa.py_buffer(decoded.event_us)], null_count=missing
+        TS_TYPE, n, [validity, pa.py_buffer(decoded.event_us)], null_count=missing
     )
-    all_fresh = bool(fresh.all())
-    keep = None if all_fresh else pa.array(fresh)
-    base = np.where(found, np.where(fresh, _PRESENT, _EXPIRED), _NOT_FOUND).astype(np.uint8)
+    if all_found and fresh is None:
+        base = np.zeros(n, dtype=np.uint8)  # every value PRESENT, but nulls below
+    elif fresh is None:
+        base = np.where(found, _PRESENT, _NOT_FOUND).astype(np.uint8)
+    else:
+        base = np.where(found, np.where(fresh, _PRESENT, _EXPIRED), _NOT_FOUND).astype(np.uint8)
     base_statuses = _uint8(base)
-    out = {}
-    for name, col in decoded.columns.items():
-        vals = col if keep is None else pc.if_else(keep, col, pa.nulls(len(col), col.type))
-        if vals.null_count == 0:  # every row found, fresh and set
-            statuses = base_statuses
-        else:
-            nulls = vals.is_null().to_numpy(zero_copy_only=False)
-            statuses = _uint8(np.where(fresh & nulls, _NULL, base).astype(np.uint8))
-        out[(view.name, name)] = FeatureColumn(name, vals, statuses, event_ts)
+    out: _Cols = {}
+    for name, vals in decoded.columns.items():
+        null = decoded.null_in_row.get(name)
+        statuses = base_statuses if null is None else _uint8(np.where(null, _NULL, base))
+        out[name] = (vals, statuses, event_ts)
     return out
 
 

@@ -98,7 +98,7 @@ class SqliteOnlineStore:
             out = []
             for req in requests:
                 version = codec_for(req.view).schema_version
-                keys = req.keys.to_pylist()
+                keys = req.keys if isinstance(req.keys, list) else req.keys.to_pylist()
                 found: dict[bytes, bytes] = {}
                 for i in range(0, len(keys), _MAX_PARAMS):
                     chunk = list(dict.fromkeys(keys[i : i + _MAX_PARAMS]))
