@@ -13,18 +13,16 @@ under the registry's lock).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from google.protobuf.message import DecodeError, Message
 
+from featurestore._atomic import write_atomic
 from featurestore.errors import NotFoundError, RegistryConflictError, RegistryError
 from featurestore.registry._lock import registry_lock
 
@@ -151,18 +149,7 @@ class RecordStore:
         return f"{self._root}/refs/{name}"
 
     def _write(self, path: str, data: bytes) -> None:
-        """Atomically: temp file + rename locally, one PUT elsewhere."""
-        if not self._local:
-            self._fs.makedirs(self._fs._parent(path), exist_ok=True)
-            self._fs.pipe_file(path, data)
-            return
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(self._fs, path, data)
 
 
 _STORES: dict[str, RecordStore] = {}

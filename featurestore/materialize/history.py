@@ -16,17 +16,15 @@ from __future__ import annotations
 import json
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 import fsspec
-from fsspec.implementations.local import LocalFileSystem
 
+from featurestore._atomic import write_atomic
 from featurestore.errors import NotFoundError, RegistryError
 from featurestore.materialize.result import ViewMaterialization
 
@@ -108,7 +106,6 @@ class JobHistory:
             msg = f"job history {url!r}: cannot open this URL ({exc})"
             raise RegistryError(msg) from exc
         self._root = root.rstrip("/")
-        self._local = isinstance(self._fs, LocalFileSystem)
         self._finished: dict[str, JobRecord] = {}  # finished records never change: cached
 
     # --- writing --------------------------------------------------------------------------
@@ -161,14 +158,7 @@ class JobHistory:
         path = self._path(record.view, record.id)
         data = record.to_json()
         try:
-            if self._local:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            else:
-                self._fs.pipe_file(path, data)
+            write_atomic(self._fs, path, data)
         except OSError as exc:
             msg = f"job history {self.url}: cannot write {path} ({exc})"
             raise RegistryError(msg) from exc

@@ -11,7 +11,6 @@ a view whose stored layout changed has no watermark until it is materialized aga
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import fsspec
 from filelock import FileLock
 from fsspec.implementations.local import LocalFileSystem
 
+from featurestore._atomic import write_atomic
 from featurestore.definitions import FeatureView
 from featurestore.errors import RegistryError
 from featurestore.online._pack import codec_for
@@ -89,16 +89,7 @@ def _read(store: FeatureStore) -> dict[str, Any]:
 def _write(url: str, data: bytes) -> None:
     fs, path = fsspec.core.url_to_fs(url)
     try:
-        if not isinstance(fs, LocalFileSystem):
-            fs.pipe_file(path, data)  # one PUT: readers never see half a file
-            return
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(fs, path, data)
     except OSError as exc:
         raise RegistryError(f"cannot write watermarks at {url}: {exc}") from exc
 

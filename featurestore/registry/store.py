@@ -18,7 +18,6 @@ import hashlib
 import os
 import re
 import subprocess
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from google.protobuf.message import DecodeError
 
+from featurestore._atomic import write_atomic
 from featurestore._proto import registry_pb2 as pb
 from featurestore.definitions.collection import Definitions
 from featurestore.errors import (
@@ -265,18 +265,7 @@ class RegistryStore:
         self._replace(path, data)
 
     def _replace(self, path: str, data: bytes) -> None:
-        """Write ``data`` at ``path`` atomically: temp file + rename locally, one PUT on
-        object stores (which readers never see half-written)."""
-        if not self._local:
-            self._fs.pipe_file(path, data)
-            return
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(self._fs, path, data)
 
 
 def default_author(repo_path: str | Path | None = None) -> str:
