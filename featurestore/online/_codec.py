@@ -21,7 +21,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -66,6 +66,17 @@ class _Group:
     index: np.ndarray  # (fields, width) byte positions in the record
     names: tuple[str, ...]
     types: tuple[pa.DataType, ...]
+    by_rows: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+
+    def gather(self, rows: int, size: int) -> np.ndarray:
+        """Positions in ``rows`` records of ``size`` bytes, laid out (fields, rows, width)."""
+        hit = self.by_rows.get(rows)
+        if hit is None:
+            starts = np.arange(rows, dtype=np.intp) * size
+            hit = self.index[:, None, :] + starts[None, :, None]
+            if rows <= 1024 and len(self.by_rows) < 64:
+                self.by_rows[rows] = hit
+        return hit
 
 
 @dataclass(frozen=True)
@@ -163,15 +174,15 @@ class ViewCodec:
             self._mismatch()
         raw = np.frombuffer(head, dtype=np.uint8).reshape(len(present), size)
         if all_found:
-            found = np.ones(n, dtype=bool)
+            found = _all_true(n)
         else:
             found = np.fromiter((v is not None for v in values), dtype=bool, count=n)
             full = np.zeros((n, size), dtype=np.uint8)
             full[found] = raw
             raw = full
-        event = np.ascontiguousarray(raw[:, :8]).view("<i8").reshape(n)
+        event = np.ndarray((n,), "<i8", raw.data, 0, (size,)).copy()  # each record's first 8
         fresh = None
-        if min_event_us is not None and n and not bool((event >= min_event_us).all()):
+        if min_event_us is not None and n and int(event.min()) < min_event_us:
             fresh = event >= min_event_us
         rows = found if fresh is None else found & fresh
         all_rows = all_found and fresh is None
@@ -180,35 +191,35 @@ class ViewCodec:
         if null_bytes.any():
             per_field = np.unpackbits(null_bytes, axis=1, bitorder="little", count=len(self.fields))
             nulls = per_field.astype(bool)
-        masks: dict[str, tuple[pa.Buffer | None, int]] = {}
+        masks: dict[str, tuple[pa.Buffer | None, int]] = {}  # validity; absent: all valid
         null_in_row: dict[str, np.ndarray] = {}
-        for name, j in plan.positions:
+        for name, j in plan.positions if nulls is not None or not all_rows else ():
             if nulls is not None and nulls[:, j].any():
                 null = nulls[:, j] & rows
                 if null.any():
                     null_in_row[name] = null
                 valid = rows & ~nulls[:, j]
             elif all_rows:
-                masks[name] = (None, 0)
                 continue
             else:
                 valid = rows
             missing = n - int(np.count_nonzero(valid))
-            bits = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
-            masks[name] = (bits, missing)
+            if missing:
+                masks[name] = (pa.py_buffer(np.packbits(valid, bitorder="little")), missing)
         columns: dict[str, pa.Array] = {}
+        flat = raw.reshape(-1)
         for g in plan.groups:
-            block = np.ascontiguousarray(raw[:, g.index].transpose(1, 0, 2))  # (fields, n, w)
+            block = flat.take(g.gather(n, size))  # (fields, rows, width), one copy
             buf = pa.py_buffer(block)
             for k, (name, kind) in enumerate(zip(g.names, g.types, strict=True)):
-                bits, missing = masks[name]
+                bits, missing = masks.get(name, _VALID)
                 if bits is None:  # one buffer for the group, each column at its offset
                     columns[name] = pa.Array.from_buffers(kind, n, [None, buf], 0, k * n)
                 else:  # the validity bitmap would be offset too: slice the data instead
                     data = buf.slice(k * n * g.width, n * g.width)
                     columns[name] = pa.Array.from_buffers(kind, n, [bits, data], missing)
         for name, at in plan.bools:
-            bits, missing = masks[name]
+            bits, missing = masks.get(name, _VALID)
             data = pa.py_buffer(np.packbits(raw[:, at].astype(bool), bitorder="little"))
             columns[name] = pa.Array.from_buffers(pa.bool_(), n, [bits, data], null_count=missing)
         if plan.var:
@@ -303,6 +314,21 @@ class ViewCodec:
 
 
 # --- column helpers --------------------------------------------------------------------------
+
+_VALID: tuple[None, int] = (None, 0)  # no validity bitmap, no nulls
+
+_TRUE: dict[int, np.ndarray] = {}
+
+
+def _all_true(n: int) -> np.ndarray:
+    """A read-only all-True mask of ``n`` rows, shared (requests often have the same size)."""
+    mask = _TRUE.get(n)
+    if mask is None:
+        mask = np.ones(n, dtype=bool)
+        mask.flags.writeable = False
+        if n <= 1024:
+            _TRUE[n] = mask
+    return mask
 
 
 def _null_mask(arr: pa.Array) -> np.ndarray:

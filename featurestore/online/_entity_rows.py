@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from featurestore.errors import RequestError
@@ -43,6 +44,7 @@ def to_columns(entity_rows: EntityRows) -> tuple[dict[str, Any], int]:
 
 
 _FAST: dict[str, type] = {"Int64": int, "Int32": int, "String": str, "Bytes": bytes}
+_INTS = {"Int64": np.int64, "Int32": np.int32}
 
 
 def as_table(frame: Any) -> pa.Table:
@@ -74,6 +76,9 @@ def typed_values(
     fast = _FAST.get(declared.name)
     if fast is not None and isinstance(values, list) and all(type(v) is fast for v in values):
         try:  # plain Python values of exactly the right kind: skip inference
+            if fast is int:  # through numpy: half the fixed cost of pa.array
+                data = pa.py_buffer(np.array(values, dtype=_INTS[declared.name]))
+                return pa.Array.from_buffers(declared.to_arrow(), len(values), [None, data]), values
             return pa.array(values, declared.to_arrow()), values
         except (pa.ArrowInvalid, OverflowError) as exc:
             msg = f"{what} {name!r}: values do not fit {declared}: {exc}"

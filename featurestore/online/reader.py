@@ -205,12 +205,14 @@ def _view_columns(read: _ViewRead, stored: list[bytes | None], now_us: int) -> _
         TS_TYPE, n, [validity, pa.py_buffer(decoded.event_us)], null_count=missing
     )
     if all_found and fresh is None:
-        base = np.zeros(n, dtype=np.uint8)  # every value PRESENT, but nulls below
-    elif fresh is None:
-        base = np.where(found, _PRESENT, _NOT_FOUND).astype(np.uint8)
+        base, base_statuses = _all_present(n)  # nulls below may still make some NULL
     else:
-        base = np.where(found, np.where(fresh, _PRESENT, _EXPIRED), _NOT_FOUND).astype(np.uint8)
-    base_statuses = _uint8(base)
+        if fresh is None:
+            base = np.where(found, _PRESENT, _NOT_FOUND).astype(np.uint8)
+        else:
+            codes = np.where(fresh, _PRESENT, _EXPIRED)
+            base = np.where(found, codes, _NOT_FOUND).astype(np.uint8)
+        base_statuses = _uint8(base)
     out: _Cols = {}
     for name, vals in decoded.columns.items():
         null = decoded.null_in_row.get(name)
@@ -263,6 +265,22 @@ def _check_unique(selections: list[Any], full_feature_names: bool) -> None:
                 )
                 raise RequestError(msg)
             owners[name] = sel.view.name
+
+
+_ALL_PRESENT: dict[int, tuple[np.ndarray, pa.Array]] = {}
+
+
+def _all_present(n: int) -> tuple[np.ndarray, pa.Array]:
+    """PRESENT for ``n`` rows as codes and as statuses, shared between requests of a size
+    (read-only, and Arrow arrays are immutable)."""
+    hit = _ALL_PRESENT.get(n)
+    if hit is None:
+        codes = np.zeros(n, dtype=np.uint8)
+        codes.flags.writeable = False
+        hit = (codes, _uint8(codes))
+        if n <= 1024:
+            _ALL_PRESENT[n] = hit
+    return hit
 
 
 def _uint8(values: np.ndarray) -> pa.Array:

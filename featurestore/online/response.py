@@ -19,7 +19,7 @@ class FeatureStatus(enum.IntEnum):
     EXPIRED = 3  # a row was found but is older than the view's ttl; the value is null
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FeatureColumn:
     """One requested feature for every entity row, in request order."""
 
