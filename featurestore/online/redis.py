@@ -18,52 +18,20 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+import pyarrow as pa
 import redis
 import redis.cluster
 from redis.crc import key_slot
 
 from featurestore.definitions import FeatureView
 from featurestore.errors import OnlineStoreError, OnlineStoreUnavailableError
-from featurestore.online._keys import with_prefix
 from featurestore.online._pack import codec_for
+from featurestore.online._redis_write import SCRIPT, chunk_args, prefixed
 from featurestore.online.base import ReadRequest, WriteBatch
 from featurestore.repo.config import RedisOnlineConfig
 
 EXPIRE_MARGIN = timedelta(hours=1)
-CHUNK = 1000  # keys per script call; a batch is one pipeline of chunks
 SCAN_COUNT = 1000
-
-# ARGV[1]: "1" when each entry has an expire-at, else "0"; then per entry: key, value and
-# (when "1") expire-at in ms since the epoch. Keys travel in ARGV, flagged
-# allow-cross-slot-keys, so on a cluster one call may cover every slot of a node.
-# The first 16 bytes of a value are its (event_us, created_us): a pair smaller than the
-# stored one is dropped, a tie is written (Lua compares them as doubles: exact to the
-# microsecond up to the year 2255). Returns how many keys were written.
-_WRITE_SCRIPT = """#!lua flags=allow-cross-slot-keys
-local call, unpack = redis.call, struct.unpack
-local expiring = ARGV[1] == '1'
-local step = expiring and 3 or 2
-local written = 0
-for at = 2, #ARGV, step do
-  local key, new = ARGV[at], ARGV[at + 1]
-  local old = call('GET', key)
-  local take = true
-  if old then
-    local oe, oc = unpack('<i8i8', old)
-    local ne, nc = unpack('<i8i8', new)
-    take = ne > oe or (ne == oe and nc >= oc)
-  end
-  if take then
-    if expiring then
-      call('SET', key, new, 'PXAT', ARGV[at + 2])
-    else
-      call('SET', key, new)
-    end
-    written = written + 1
-  end
-end
-return written
-"""
 
 T = TypeVar("T")
 _UNAVAILABLE = (
@@ -93,7 +61,7 @@ class RedisOnlineStore:
                 self.client = redis.Redis.from_url(config.url, **kwargs)
         except (redis.RedisError, ValueError) as exc:
             raise self._unavailable(exc) from None
-        self._script = self.client.register_script(_WRITE_SCRIPT)
+        self._script = self.client.register_script(SCRIPT)
         self._prefixes: dict[int, tuple[FeatureView, bytes]] = {}
 
     def key_prefix(self, view_name: str, schema_version: str) -> bytes:
@@ -103,43 +71,39 @@ class RedisOnlineStore:
 
     def write(self, batch: WriteBatch) -> int:
         view = batch.view
-        keys = with_prefix(self.key_prefix(view.name, codec_for(view).schema_version), batch.keys)
-        values = batch.values.to_pylist()
-        if view.ttl is None:
-            entries = [x for pair in zip(keys, values, strict=True) for x in pair]
-            return self._guard(lambda: self._run_script(keys, entries, 2))
-        expire = _expire_at_ms(batch.event_us, view.ttl)
-        live = expire != -1
-        if not live.all():  # already past ttl + margin: storing would only delete it again
-            keys = [k for k, keep in zip(keys, live, strict=True) if keep]
-            values = [v for v, keep in zip(values, live, strict=True) if keep]
-            expire = expire[live]
-        entries = [x for trio in zip(keys, values, expire.tolist(), strict=True) for x in trio]
-        return self._guard(lambda: self._run_script(keys, entries, 3))
+        prefix = self.key_prefix(view.name, codec_for(view).schema_version)
+        keys, values = prefixed(prefix, batch.keys), batch.values
+        lifetime_ms = None
+        if view.ttl is not None:
+            lifetime_ms = int((view.ttl + EXPIRE_MARGIN).total_seconds() * 1000)
+            live = _expire_at_ms(batch.event_us, view.ttl) != -1
+            if not live.all():  # already past ttl + margin: storing would only delete it
+                mask = pa.array(live)
+                keys, values = keys.filter(mask), values.filter(mask)
+        return self._guard(lambda: self._run_script(keys, values, lifetime_ms))
 
-    def _run_script(self, keys: list[bytes], entries: list[Any], step: int) -> int:
-        """Run the write script over ``entries`` (``step`` items per key) in chunks, in one
-        pipeline: one round trip, or one per node on a cluster."""
-        if not keys:
+    def _run_script(self, keys: pa.Array, values: pa.Array, lifetime_ms: int | None) -> int:
+        """Run the write script over chunks of ``keys`` in one pipeline: one round trip,
+        or one per node on a cluster."""
+        if not len(keys):
             return 0
-        mode = "1" if step == 3 else "0"
         if not self.config.cluster:
             pipe = self.client.pipeline(transaction=False)
-            for i in range(0, len(keys), CHUNK):
-                self._script(args=[mode, *entries[step * i : step * (i + CHUNK)]], client=pipe)
+            for args in chunk_args(keys, values, lifetime_ms):
+                self._script(args=args, client=pipe)
             return int(sum(pipe.execute()))
         # A cluster refuses scripts in its own pipelines: group keys by the node serving
         # their slot and pipeline to each node directly.
         by_node: dict[str, tuple[Any, list[int]]] = {}
-        for i, key in enumerate(keys):
+        for i, key in enumerate(keys.to_pylist()):
             node = self.client.nodes_manager.get_node_from_slot(key_slot(key))
             by_node.setdefault(node.name, (node, []))[1].append(i)
         written = 0
         for node, idx in by_node.values():
             pipe = node.redis_connection.pipeline(transaction=False)
-            for j in range(0, len(idx), CHUNK):
-                part = [x for i in idx[j : j + CHUNK] for x in entries[step * i : step * i + step]]
-                self._script(args=[mode, *part], client=pipe)
+            take = pa.array(idx, pa.int64())
+            for args in chunk_args(keys.take(take), values.take(take), lifetime_ms, single=True):
+                self._script(args=args, client=pipe)
             written += int(sum(pipe.execute()))
         return written
 
