@@ -9,8 +9,9 @@ store holds exactly what the point-in-time rule returns at the window's end.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import fsspec
@@ -31,7 +32,6 @@ BATCH_ROWS = 100_000
 # Entities are split by key hash so that each query ranks about this many source rows:
 # DuckDB's memory follows one part (its narrow ranking columns), whatever the table size.
 PARTITION_ROWS = 10_000_000
-FILE_ROW_BITS = 40  # a file's rows fit below this bit of the position key
 
 
 def _q(name: str) -> str:
@@ -44,17 +44,37 @@ def source_columns(view: FeatureView) -> dict[str, str]:
     return {name: mapping.get(name, name) for name in [*view.join_keys, *view.feature_names]}
 
 
+@dataclass(frozen=True)
+class PackedOrder:
+    """How to pack (event, created, position) of every row in the window into one HUGEINT
+    that sorts like the triple: event minus ``event_min`` in the top bits, then created
+    minus ``created_min`` plus one (0 for a null created time, the smallest), then the
+    position in the low ``position_bits``. Ranking one integer is about twice as fast in
+    DuckDB as ranking a struct."""
+
+    event_min: int
+    created_min: int
+    created_bits: int
+    position_bits: int
+
+
 def latest_sql(
-    view: FeatureView, relation: str, *, position: str, part: tuple[int, int] = (0, 1)
+    view: FeatureView,
+    relation: str,
+    *,
+    position: str,
+    part: tuple[int, int] = (0, 1),
+    packed: PackedOrder | None = None,
 ) -> str:
     """SQL selecting the latest row per entity of ``relation`` with event time in
     ``[$start, $end]``; full ties go to the greatest ``position``, an expression that is
     unique per row. With ``part=(i, n)`` only the entities whose key hashes to ``i``
-    modulo ``n``.
+    modulo ``n``; with ``packed``, the ranking uses one packed integer per row (every
+    position must fit in its ``position_bits``).
 
-    The winners are ranked on narrow columns (keys, times, position) first; a second scan
-    then fetches the winners' features by position. That is faster in DuckDB than ranking
-    whole rows, and the second scan streams its output.
+    The winners' positions come from a hash aggregate over narrow columns (keys, times,
+    position); a second scan then fetches the winners' features by position. That is
+    faster in DuckDB than ranking whole rows, and the second scan streams its output.
     """
     source = view.batch_source
     cols = source_columns(view)
@@ -64,22 +84,62 @@ def latest_sql(
         if source.created_timestamp_column
         else "CAST(NULL AS TIMESTAMPTZ)"
     )
-    keys = [f"{_q(cols[k])} AS {_q(k)}" for k in view.join_keys]
     where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
     if view.join_keys and part[1] > 1:
         hashed = ", ".join(_q(cols[k]) for k in view.join_keys)
         where += f" AND hash({hashed}) % {int(part[1])} = {int(part[0])}"
-    partition = f"PARTITION BY {', '.join(_q(k) for k in view.join_keys)} " if keys else ""
+    group = f" GROUP BY {', '.join(_q(cols[k]) for k in view.join_keys)}" if view.join_keys else ""
+    if packed is None:
+        lowest = "'-infinity'::TIMESTAMPTZ"
+        winner = f"arg_max({position}, ({ts}, COALESCE({created}, {lowest}), {position}))"
+    else:
+        low = packed.position_bits
+        mid = low + packed.created_bits
+        created_offset = f"COALESCE(epoch_us({created}) - {int(packed.created_min) - 1}, 0)"
+        key = (
+            f"((epoch_us({ts}) - {int(packed.event_min)})::HUGEINT << {mid}) | "
+            f"({created_offset}::HUGEINT << {low}) | ({position})"
+        )
+        winner = f"(max({key}) & {(1 << low) - 1})::BIGINT"
     select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
     return (
-        f"WITH k AS (SELECT {''.join(key + ', ' for key in keys)}{ts} AS __e, "
-        f"COALESCE({created}, '-infinity'::TIMESTAMPTZ) AS __c, {position} AS __pos "
-        f"FROM {relation} WHERE {ts} BETWEEN $start AND $end{where}), "
-        f"w AS (SELECT __pos FROM k QUALIFY row_number() OVER "
-        f"({partition}ORDER BY __e DESC, __c DESC, __pos DESC) = 1) "
+        f"WITH w AS (SELECT {winner} AS __pos FROM {relation} "
+        f"WHERE {ts} BETWEEN $start AND $end{where}{group}) "
         f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
         f"FROM {relation} SEMI JOIN w ON ({position}) = w.__pos"
     )
+
+
+def packed_order(
+    conn: duckdb.DuckDBPyConnection,
+    view: FeatureView,
+    relation: str,
+    params: dict[str, Any],
+    position_bits: int,
+) -> tuple[bool, PackedOrder | None]:
+    """Scan the window's times once: whether it holds any row, and a ``PackedOrder`` when
+    (event, created, position) fit in 127 bits (else None)."""
+    source = view.batch_source
+    cols = source_columns(view)
+    ts = f"epoch_us(CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ))"
+    created = (
+        f"epoch_us(CAST({_q(source.created_timestamp_column)} AS TIMESTAMPTZ))"
+        if source.created_timestamp_column
+        else "CAST(NULL AS BIGINT)"
+    )
+    where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
+    sql = (
+        f"SELECT min({ts}), max({ts}), min({created}), max({created}) FROM {relation} "
+        f"WHERE CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ) BETWEEN $start AND $end{where}"
+    )
+    e_min, e_max, c_min, c_max = conn.sql(sql, params=params).fetchall()[0]
+    if e_min is None:
+        return False, None
+    event_bits = int(e_max - e_min).bit_length()
+    created_bits = 0 if c_min is None else int(c_max - c_min + 1).bit_length()
+    if max(event_bits, created_bits) > 62 or event_bits + created_bits + position_bits > 127:
+        return True, None
+    return True, PackedOrder(int(e_min), int(c_min or 0), created_bits, position_bits)
 
 
 def target_schema(view: FeatureView) -> pa.Schema:
@@ -142,13 +202,22 @@ def latest_batches(
     file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
     # file_index is the position in this list, sorted by full path: the tie rule's order
     relation = f"read_parquet({file_list}, union_by_name=true)"
-    position = f"(file_index::BIGINT << {FILE_ROW_BITS}) | file_row_number"
-    parts = max(1, -(-dataset.count_rows() // PARTITION_ROWS)) if view.join_keys else 1
+    params = {"start": start, "end": end}
     schema = target_schema(view)
     try:
+        # Positions are unique over every row (the fetch scans rows outside the window too):
+        # no file has more rows than all of them.
+        total = dataset.count_rows()
+        row_bits = max(1, total.bit_length())
+        position = f"(file_index::BIGINT << {row_bits}) | file_row_number"
+        position_bits = row_bits + (len(files) - 1).bit_length()
+        any_rows, packed = packed_order(conn, view, relation, params, position_bits)
+        if not any_rows:
+            return
+        parts = max(1, -(-total // PARTITION_ROWS)) if view.join_keys else 1
         for i in range(parts):
-            sql = latest_sql(view, relation, position=position, part=(i, parts))
-            reader = conn.sql(sql, params={"start": start, "end": end}).to_arrow_reader(BATCH_ROWS)
+            sql = latest_sql(view, relation, position=position, part=(i, parts), packed=packed)
+            reader = conn.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
             assert reader is not None
             for batch in reader:
                 yield batch.cast(schema)
