@@ -127,3 +127,58 @@ def test_schema_version(change: dict, same: bool) -> None:
     }
     other = FeatureView(**args)
     assert (ViewCodec(other).schema_version == ViewCodec(VIEW).schema_version) is same
+
+
+def test_feature_subsets_in_any_order_decode_alike_from_one_codec() -> None:
+    """Unpack plans are cached per feature list: each list gets its own, right columns."""
+    codec = ViewCodec(VIEW)
+    rows = [
+        dict.fromkeys(VALUES) | {"i64": 5, "f64": 1.5, "s": "x", "b": True},
+        dict.fromkeys(VALUES),
+    ]
+    packed = _encode(codec, rows, [1, 2])
+    stored = [packed[0], None, packed[1]]
+    subsets = [
+        ["f64"],  # one fixed-width feature
+        ["i64", "f64"],  # two of one width
+        ["f64", "i64"],  # the same features, other order
+        ["s", "f64", "b", "i32"],  # variable width, a bool, two widths
+        ["f64"],  # the first list again (a cache hit)
+    ]
+    for wanted in subsets:
+        got = codec.decode(stored, wanted)
+        fresh = ViewCodec(VIEW).decode(stored, wanted)
+        assert list(got.columns) == wanted
+        for name in wanted:
+            expected = [rows[0][name], None, rows[1][name]]
+            assert got.columns[name].to_pylist() == expected, (wanted, name)
+            assert fresh.columns[name].equals(got.columns[name])
+
+
+@pytest.mark.parametrize(
+    ("min_event_us", "kept"),
+    [
+        (None, [True, True, True]),  # no ttl: every found row is kept
+        (10, [False, True, True]),  # edge: an event exactly at the bound is kept, 1 us older not
+        (12, [False, False, False]),  # every row older than the bound
+    ],
+)
+def test_rows_older_than_the_bound_come_back_null(
+    min_event_us: int | None, kept: list[bool]
+) -> None:
+    codec = ViewCodec(VIEW)
+    rows = [dict.fromkeys(VALUES) | {"i64": i, "s": f"s{i}"} for i in range(3)]
+    decoded = codec.decode(_encode(codec, rows, [9, 10, 11]), ["i64", "s", "f64"], min_event_us)
+    assert decoded.columns["i64"].to_pylist() == [
+        i if k else None for i, k in zip(range(3), kept, strict=True)
+    ]
+    assert decoded.columns["s"].to_pylist() == [
+        f"s{i}" if k else None for i, k in zip(range(3), kept, strict=True)
+    ]
+    assert decoded.event_us.tolist() == [9, 10, 11]  # event times stay, for the response
+    fresh = [True] * 3 if decoded.fresh is None else decoded.fresh.tolist()
+    assert fresh == kept
+    # f64 is null in every record: reported as a null of a kept row only
+    null = decoded.null_in_row.get("f64")
+    assert (null.tolist() if null is not None else [False] * 3) == kept
+    assert "i64" not in decoded.null_in_row
