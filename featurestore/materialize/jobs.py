@@ -17,14 +17,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from featurestore.definitions import FeatureView
 from featurestore.errors import FeatureStoreError, OnlineStoreUnavailableError, RequestError
 from featurestore.materialize import watermarks
 from featurestore.materialize.latest import latest_batches
 from featurestore.materialize.result import ViewMaterialization
 from featurestore.online._pack import pack_batch
+from featurestore.online.base import WriteBatch
 
 if TYPE_CHECKING:
     from featurestore.online.base import OnlineStore
@@ -130,17 +129,19 @@ def _write_view(
     end: datetime,
     progress: Progress | None,
 ) -> int:
-    """Batches come from a reader thread (DuckDB works while we write) through a small
-    queue, so memory holds at most a few batches besides DuckDB's own."""
-    batches: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(maxsize=3)
+    """Packed batches come from a reader thread (DuckDB and packing work while Redis
+    writes: both release the GIL) through a small queue, so memory holds at most a few
+    batches besides DuckDB's own."""
+    batches: queue.Queue[WriteBatch | BaseException | None] = queue.Queue(maxsize=3)
     stop = threading.Event()
 
     def read() -> None:
         try:
             for batch in latest_batches(store, view, start, end):
+                packed = pack_batch(view, batch)
                 while not stop.is_set():
                     try:
-                        batches.put(batch, timeout=0.1)
+                        batches.put(packed, timeout=0.1)
                         break
                     except queue.Full:
                         continue
@@ -159,8 +160,8 @@ def _write_view(
         while (item := batches.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            online.write(pack_batch(view, item))
-            rows += item.num_rows
+            online.write(item)
+            rows += len(item.keys)
             if progress is not None:
                 progress(view.name, rows)
     finally:

@@ -15,6 +15,12 @@ from online_support import ACTIVITY_SCHEMA, activity_row, ts, write_parquet
 from featurestore.materialize import latest
 
 MEMBERS = list(range(5))
+PACKED_ORDER = latest.packed_order
+
+
+def _struct_order(*args):  # the ranking without the packed key: arg_max over the struct
+    return PACKED_ORDER(*args)[0], None
+
 
 row_st = st.tuples(
     st.sampled_from(MEMBERS),  # member
@@ -64,10 +70,12 @@ def _write(store, files) -> None:
     files=files_st,
     window=st.tuples(st.integers(0, 4), st.integers(0, 4)),
     partition_rows=st.sampled_from([2, 5, 1000]),  # several hash partitions, or one
+    packed=st.booleans(),  # rank by the packed integer, or by the (event, created, pos) struct
 )
-def test_latest_matches_reference(repo_factory, files, window, partition_rows) -> None:
+def test_latest_matches_reference(repo_factory, files, window, partition_rows, packed) -> None:
     start, end = min(window), max(window)
     latest.PARTITION_ROWS = partition_rows
+    latest.packed_order = PACKED_ORDER if packed else _struct_order  # type: ignore[assignment]
     store = repo_factory()
     store.teardown()
     _write(store, files)
@@ -82,6 +90,7 @@ def _restore_partition_rows() -> Iterator[None]:
     saved = latest.PARTITION_ROWS
     yield
     latest.PARTITION_ROWS = saved
+    latest.packed_order = PACKED_ORDER  # type: ignore[assignment]
 
 
 @settings(
