@@ -342,7 +342,9 @@ def _fixed_numpy(arr: pa.Array, dtype: ValueType) -> np.ndarray:
         arr = arr.cast(TS_TYPE).cast(pa.int64())
     elif dtype.name == "Bool":
         return arr.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint8)
-    return arr.fill_null(0).to_numpy(zero_copy_only=False)
+    if arr.null_count:  # else the values are read in place, without a copy
+        arr = arr.fill_null(0)
+    return arr.to_numpy(zero_copy_only=False)
 
 
 def _fixed_arrow(values: np.ndarray, dtype: ValueType, null: np.ndarray, nulls: int) -> pa.Array:
