@@ -211,10 +211,14 @@ class ViewCodec:
         for g in plan.groups:
             block = flat.take(g.gather(n, size))  # (fields, rows, width), one copy
             buf = pa.py_buffer(block)
+            whole: dict[int, pa.Array] = {}  # the block as one array per type, to slice
             for k, (name, kind) in enumerate(zip(g.names, g.types, strict=True)):
                 bits, missing = masks.get(name, _VALID)
-                if bits is None:  # one buffer for the group, each column at its offset
-                    columns[name] = pa.Array.from_buffers(kind, n, [None, buf], 0, k * n)
+                if bits is None:  # a slice of the block (cheaper than an array per column)
+                    if id(kind) not in whole:
+                        size_all = len(g.names) * n
+                        whole[id(kind)] = pa.Array.from_buffers(kind, size_all, [None, buf])
+                    columns[name] = whole[id(kind)].slice(k * n, n)
                 else:  # the validity bitmap would be offset too: slice the data instead
                     data = buf.slice(k * n * g.width, n * g.width)
                     columns[name] = pa.Array.from_buffers(kind, n, [bits, data], missing)
