@@ -76,14 +76,21 @@ def latest_sql(
     position); a second scan then fetches the winners' features by position. That is
     faster in DuckDB than ranking whole rows, and the second scan streams its output.
     """
-    source = view.batch_source
+    winners = winners_sql(view, relation, position=position, part=part, packed=packed)
+    return f"WITH w AS ({winners}) {fetch_sql(view, relation, position=position, winners='w')}"
+
+
+def winners_sql(
+    view: FeatureView,
+    relation: str,
+    *,
+    position: str,
+    part: tuple[int, int] = (0, 1),
+    packed: PackedOrder | None = None,
+) -> str:
+    """The first half of ``latest_sql``: the winners' positions, one column ``__pos``."""
     cols = source_columns(view)
-    ts = f"CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ)"
-    created = (
-        f"CAST({_q(source.created_timestamp_column)} AS TIMESTAMPTZ)"
-        if source.created_timestamp_column
-        else "CAST(NULL AS TIMESTAMPTZ)"
-    )
+    ts, created = _times(view)
     where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
     if view.join_keys and part[1] > 1:
         hashed = ", ".join(_q(cols[k]) for k in view.join_keys)
@@ -101,13 +108,30 @@ def latest_sql(
             f"({created_offset}::HUGEINT << {low}) | ({position})"
         )
         winner = f"(max({key}) & {(1 << low) - 1})::BIGINT"
-    select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
     return (
-        f"WITH w AS (SELECT {winner} AS __pos FROM {relation} "
-        f"WHERE {ts} BETWEEN $start AND $end{where}{group}) "
-        f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
-        f"FROM {relation} SEMI JOIN w ON ({position}) = w.__pos"
+        f"SELECT {winner} AS __pos FROM {relation} WHERE {ts} BETWEEN $start AND $end{where}{group}"
     )
+
+
+def fetch_sql(view: FeatureView, relation: str, *, position: str, winners: str) -> str:
+    """The second half of ``latest_sql``: the rows whose position is in ``winners``."""
+    ts, created = _times(view)
+    select = [f"{_q(src)} AS {_q(dst)}" for dst, src in source_columns(view).items()]
+    return (
+        f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
+        f"FROM {relation} SEMI JOIN {winners} ON ({position}) = {winners}.__pos"
+    )
+
+
+def _times(view: FeatureView) -> tuple[str, str]:
+    source = view.batch_source
+    ts = f"CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ)"
+    created = (
+        f"CAST({_q(source.created_timestamp_column)} AS TIMESTAMPTZ)"
+        if source.created_timestamp_column
+        else "CAST(NULL AS TIMESTAMPTZ)"
+    )
+    return ts, created
 
 
 def packed_order(
@@ -215,9 +239,16 @@ def latest_batches(
         if not any_rows:
             return
         parts = max(1, -(-total // PARTITION_ROWS)) if view.join_keys else 1
+        threads = int(conn.sql("SELECT current_setting('threads')").fetchall()[0][0])
+        fetch = fetch_sql(view, relation, position=position, winners="__winners")
         for i in range(parts):
-            sql = latest_sql(view, relation, position=position, part=(i, parts), packed=packed)
-            reader = conn.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
+            # Ranking has the machine to itself; the fetch streams while the store writes,
+            # so it leaves a core to the store (a local redis-server).
+            conn.execute(f"SET threads = {threads}")
+            winners = winners_sql(view, relation, position=position, part=(i, parts), packed=packed)
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE __winners AS {winners}", params)
+            conn.execute(f"SET threads = {max(1, threads - 1)}")
+            reader = conn.sql(fetch).to_arrow_reader(BATCH_ROWS)
             assert reader is not None
             for batch in reader:
                 yield batch.cast(schema)
