@@ -5,12 +5,16 @@ process), then runs, interleaved, for each round:
 
 * featurestore ``materialize``: DuckDB latest-row-per-entity, packing, the Lua
   never-older write, pipelined;
-* ``store.write`` alone on the same pre-packed batches (the Lua script's cost vs MSET);
-* raw pipelined ``SET`` and raw ``MSET`` of the same keys and packed values.
+* DuckDB alone: draining ``latest_batches`` (no packing, no Redis);
+* ``store.write`` alone on the same pre-packed batches (the Lua script's cost vs MSET), at
+  each ``--chunk-sizes`` (keys per script call);
+* raw pipelined ``SET`` and raw ``MSET`` of the same keys and packed values (``MSET`` as
+  ``pipe.mset(dict)``, the reference of the goal, and through ``execute_command`` with a
+  flat argument list, redis-py's cheapest path).
 
-Reports entities/s for each, the ratio to raw MSET, peak RSS growth while materializing
-(sampled from /proc) and Redis memory per entity. The view has no ttl, so the raw writes
-(which set no expiry) do the same work.
+Reports entities/s for each, the ratio to raw MSET, Redis CPU per key (from INFO), peak
+RSS growth while materializing (sampled from /proc) and Redis memory per entity. The view
+has no ttl, so the raw writes (which set no expiry) do the same work.
 
     .venv/bin/python benchmarks/bench_materialize.py --rows 10000000 --entities 1000000
 """
@@ -18,6 +22,7 @@ Reports entities/s for each, the ratio to raw MSET, peak RSS growth while materi
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import redis
 
+import featurestore.online._redis_write as redis_write
 from featurestore import FeatureStore
 from featurestore.materialize.latest import latest_batches
 from featurestore.online._keys import with_prefix
@@ -133,6 +139,20 @@ def raw_mset(client: redis.Redis, keys: list[bytes], values: list[bytes]) -> Non
         pipe.execute()
 
 
+def raw_mset_flat(client: redis.Redis, keys: list[bytes], values: list[bytes]) -> None:
+    flat = [x for pair in zip(keys, values, strict=True) for x in pair]
+    for i in range(0, len(keys), 10 * CHUNK):
+        pipe = client.pipeline(transaction=False)
+        for j in range(i, min(i + 10 * CHUNK, len(keys)), CHUNK):
+            pipe.execute_command("MSET", *flat[2 * j : 2 * (j + CHUNK)])
+        pipe.execute()
+
+
+def redis_cpu(client: redis.Redis) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"] + info["used_cpu_sys"])
+
+
 def timed(fn: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     fn()
@@ -145,6 +165,9 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--chunk-sizes", default="1000", help="keys per script call, e.g. 500,1000,2000"
+    )
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
@@ -190,32 +213,55 @@ def main() -> None:
         print(f"{entities:,} entities; packed value {len(values[0])} bytes")
 
         results: dict[str, list[float]] = {}
+        cpu: dict[str, list[float]] = {}
         rss: list[int] = []
         memory_per_entity = 0.0
+
+        def measure(name: str, fn: Callable[[], object], clear: str | None) -> None:
+            c0 = redis_cpu(client)
+            results.setdefault(name, []).append(timed(fn))
+            cpu.setdefault(name, []).append(redis_cpu(client) - c0)
+            if clear:
+                unlink_prefix(client, clear)
+
+        chunk_sizes = [int(c) for c in args.chunk_sizes.split(",")]
         for _ in range(args.rounds):
             before = client.info("memory")["used_memory"]
             with PeakRss() as peak:
                 base = PeakRss.now()
-                secs = timed(lambda: store.materialize(START, end))
+                measure("featurestore materialize", lambda: store.materialize(START, end), None)
             rss.append(peak.peak - base)
             memory_per_entity = (client.info("memory")["used_memory"] - before) / entities
-            results.setdefault("featurestore materialize", []).append(secs)
             unlink_prefix(client, prefix.decode())
-            secs = timed(lambda: [online.write(p) for p in packed])
-            results.setdefault("store.write only (Lua never-older)", []).append(secs)
-            unlink_prefix(client, prefix.decode())
-            secs = timed(lambda: raw_set(client, raw_keys, values))
-            results.setdefault("raw pipelined SET", []).append(secs)
-            unlink_prefix(client, raw_prefix)
-            secs = timed(lambda: raw_mset(client, raw_keys, values))
-            results.setdefault("raw MSET", []).append(secs)
-            unlink_prefix(client, raw_prefix)
+            measure(
+                "DuckDB latest rows only",
+                lambda: sum(b.num_rows for b in latest_batches(store, view, START, end)),
+                None,
+            )
+            for size in chunk_sizes:
+                redis_write.CHUNK = size
+                measure(
+                    f"store.write only, {size} keys/call",
+                    lambda: [online.write(p) for p in packed],
+                    prefix.decode(),
+                )
+            redis_write.CHUNK = 1000
+            measure("raw pipelined SET", lambda: raw_set(client, raw_keys, values), raw_prefix)
+            measure("raw MSET", lambda: raw_mset(client, raw_keys, values), raw_prefix)
+            measure(
+                "raw MSET (execute_command)",
+                lambda: raw_mset_flat(client, raw_keys, values),
+                raw_prefix,
+            )
 
         best = {name: entities / min(times) for name, times in results.items()}
         mset = best["raw MSET"]
-        print(f"\n{'':38} {'entities/s':>12} {'vs MSET':>8}   (best of {args.rounds})")
+        header = f"{'':38} {'entities/s':>12} {'vs MSET':>8} {'Redis us/key':>13}"
+        print(f"\n{header}   (best of {args.rounds})")
         for name, rate in best.items():
-            print(f"{name:38} {rate:12,.0f} {rate / mset:7.2f}x")
+            redis_us = 1e6 * min(cpu[name]) / entities
+            print(f"{name:38} {rate:12,.0f} {rate / mset:7.2f}x {redis_us:13.2f}")
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"\npeak RSS growth while materializing: {max(rss) / 2**20:,.0f} MiB")
         print(f"Redis memory per entity: {memory_per_entity:,.0f} bytes")
         store.teardown()
