@@ -200,11 +200,15 @@ def response_to_proto(
     entities = response.entities
     encode_table(zip(entities.column_names, entities.columns, strict=True), msg.entities)
     stamps: dict[int, pb.ValueColumn] = {}  # features of one view share one timestamp array
+    statuses: dict[int, bytes] = {}  # and often one status array
     for col in response.features:
         out = msg.features.add()
         out.name = col.name
         encode_column(col.values, out.values, col.name)
-        out.statuses = _status_bytes(col.statuses)
+        status = statuses.get(id(col.statuses))
+        if status is None:
+            status = statuses[id(col.statuses)] = _status_bytes(col.statuses)
+        out.statuses = status
         encoded = stamps.get(id(col.event_timestamps))
         if encoded is None:
             encode_column(col.event_timestamps, out.event_timestamps, col.name)
@@ -225,20 +229,23 @@ def response_from_proto(msg: pb.GetOnlineFeaturesResponse) -> OnlineResponse:
     entities = decode_table(msg.entities)
     features = []
     last: tuple[pb.ValueColumn, pa.Array] | None = None  # a view's features share one
+    statuses: dict[bytes, pa.Array] = {}  # equal status bytes share one array
     for f in msg.features:
         if last is not None and last[0] == f.event_timestamps:
             event_timestamps = last[1]
         else:
             event_timestamps = decode_column(f.event_timestamps, f.name)
             last = (f.event_timestamps, event_timestamps)
-        statuses = np.frombuffer(f.statuses, np.uint8)
+        status = statuses.get(f.statuses)
+        if status is None:
+            codes = np.frombuffer(f.statuses, np.uint8)
+            status = pa.Array.from_buffers(pa.uint8(), len(codes), [None, pa.py_buffer(codes)])
+            statuses[f.statuses] = status
         features.append(
             FeatureColumn(
                 name=f.name,
                 values=decode_column(f.values, f.name),
-                statuses=pa.Array.from_buffers(
-                    pa.uint8(), len(statuses), [None, pa.py_buffer(statuses)]
-                ),
+                statuses=status,
                 event_timestamps=event_timestamps,
             )
         )
