@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,17 @@ def to_columns(entity_rows: EntityRows) -> tuple[dict[str, Any], int]:
 
 _FAST: dict[str, type] = {"Int64": int, "Int32": int, "String": str, "Bytes": bytes}
 _INTS = {"Int64": np.int64, "Int32": np.int32}
+# Arrow types accepted for each declared type (then cast, safely).
+_ALLOWED: dict[str, Callable[[pa.DataType], bool]] = {
+    "Int32": pa.types.is_integer,
+    "Int64": pa.types.is_integer,
+    "Float32": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+    "Float64": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+    "String": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+    "Bytes": lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t),
+    "Bool": pa.types.is_boolean,
+    "UnixTimestamp": pa.types.is_timestamp,
+}
 
 
 def as_table(frame: Any) -> pa.Table:
@@ -100,16 +111,7 @@ def _typed_arrow(name: str, values: Any, declared: ValueType, what: str) -> pa.A
         raise RequestError(msg)
     actual = arr.type
     target = declared.to_arrow()
-    allowed = {
-        "Int32": pa.types.is_integer,
-        "Int64": pa.types.is_integer,
-        "Float32": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
-        "Float64": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
-        "String": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
-        "Bytes": lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t),
-        "Bool": pa.types.is_boolean,
-        "UnixTimestamp": pa.types.is_timestamp,
-    }.get(declared.name, lambda t: t == target)
+    allowed = _ALLOWED.get(declared.name, lambda t: t == target)
     if len(arr) and not allowed(actual):
         msg = f"{what} {name!r} must hold {declared} values, got {actual} ({arr[0].as_py()!r})"
         raise RequestError(msg)
