@@ -114,12 +114,14 @@ def winners_sql(
 
 
 def fetch_sql(view: FeatureView, relation: str, *, position: str, winners: str) -> str:
-    """The second half of ``latest_sql``: the rows whose position is in ``winners``."""
+    """The second half of ``latest_sql``: the rows whose position is in ``winners`` (all
+    in the window, whose bounds let the scan skip row groups outside it)."""
     ts, created = _times(view)
     select = [f"{_q(src)} AS {_q(dst)}" for dst, src in source_columns(view).items()]
     return (
         f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
-        f"FROM {relation} SEMI JOIN {winners} ON ({position}) = {winners}.__pos"
+        f"FROM {relation} SEMI JOIN {winners} ON ({position}) = {winners}.__pos "
+        f"WHERE {ts} BETWEEN $start AND $end"
     )
 
 
@@ -248,7 +250,7 @@ def latest_batches(
             winners = winners_sql(view, relation, position=position, part=(i, parts), packed=packed)
             conn.execute(f"CREATE OR REPLACE TEMP TABLE __winners AS {winners}", params)
             conn.execute(f"SET threads = {max(1, threads - 1)}")
-            reader = conn.sql(fetch).to_arrow_reader(BATCH_ROWS)
+            reader = conn.sql(fetch, params=params).to_arrow_reader(BATCH_ROWS)
             assert reader is not None
             for batch in reader:
                 yield batch.cast(schema)
