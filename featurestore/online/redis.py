@@ -51,7 +51,10 @@ class RedisOnlineStore:
         self.project = project
         self._where = _redact(config.url)
         self._base = f"{config.key_prefix}:{project}:"
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {
+            "socket_connect_timeout": config.connect_timeout,
+            "socket_timeout": config.timeout,
+        }
         if os.environ.get("REDIS_PASSWORD") and not urlsplit(config.url).password:
             kwargs["password"] = os.environ["REDIS_PASSWORD"]
         try:

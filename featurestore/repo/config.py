@@ -38,6 +38,10 @@ class RedisOnlineConfig(_Strict):
     url: str = "redis://127.0.0.1:6379/0"
     cluster: bool = False
     key_prefix: str = "fs"
+    # Seconds to wait for a connection, and for any one reply: a hung server turns into
+    # an OnlineStoreUnavailableError instead of holding the caller.
+    connect_timeout: float = Field(default=5.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
 
 
 OnlineConfig = Annotated[SqliteOnlineConfig | RedisOnlineConfig, Field(discriminator="type")]

@@ -4,6 +4,7 @@ they were, and a rerun leaves the store exactly as a clean run would."""
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 import redis
 from online_support import activity_row, make_store, ts
 
+from featurestore import FeatureStore
 from featurestore.errors import OnlineStoreError, OnlineStoreUnavailableError
 from featurestore.materialize import latest
 from featurestore.materialize.jobs import materialize
@@ -173,3 +175,33 @@ def test_password_from_url_or_environment(own_redis: RedisServer, tmp_path: Path
     from_env = FeatureStore(tmp_path / "env")
     got = from_env.get_online_features(["activity:plays"], [{"member_id": 1}]).to_dict()
     assert got["plays"] == [1]
+
+
+def test_a_hung_redis_times_out_with_a_clear_error(tmp_path: Path, own_redis) -> None:
+    """A server that accepts connections but never answers (SIGSTOP) ends the read after
+    the configured timeout, as an unavailable store, instead of holding the caller."""
+    store = make_store(
+        tmp_path / "repo",
+        "redis",
+        own_redis.url,
+        "hung",
+        activity=[activity_row(1, 1)],
+    )
+    config = store.config.online_store
+    store = FeatureStore(
+        store.repo_path,
+        config=store.config.model_copy(
+            update={"online_store": config.model_copy(update={"timeout": 0.5})}
+        ),
+    )
+    store.materialize(ts(0), ts(2), views=["activity"])
+    assert own_redis.proc is not None
+    own_redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        with pytest.raises(OnlineStoreUnavailableError, match=r"127\.0\.0\.1"):
+            store.get_online_features(["activity:plays"], [{"member_id": 1}])
+    finally:
+        own_redis.proc.send_signal(signal.SIGCONT)
+    assert store.get_online_features(["activity:plays"], [{"member_id": 1}]).to_dict()["plays"] == [
+        1
+    ]

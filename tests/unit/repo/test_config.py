@@ -39,7 +39,8 @@ def test_env_vars_expand_anywhere_in_a_value(monkeypatch: pytest.MonkeyPatch) ->
         ({"project": "p", "registy": "x"},
          "unknown key 'registy'; allowed here: project, registry, online_store, offline_store"),
         ({"project": "p", "online_store": {"type": "redis", "host": "h"}},
-         "unknown key 'online_store.host'; allowed here: type, url, cluster, key_prefix"),
+         "unknown key 'online_store.host'; allowed here: type, url, cluster, key_prefix, "
+         "connect_timeout, timeout"),
         ({"project": "p", "online_store": {"path": "x", "url": "y"}},
          "unknown key 'online_store.url'; allowed here: type, path"),  # sqlite by default
         ({"project": "p", "offline_store": {"threds": 2}},
