@@ -7,10 +7,8 @@ registry version served, and (when watermarks exist) how old each view's data is
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -105,19 +103,6 @@ class ServerMetrics:
     def text(self) -> str:
         """The metrics in Prometheus' text format."""
         return generate_latest(self.registry).decode()
-
-
-class timed:
-    """``with timed(histogram):`` observes the block's duration."""
-
-    def __init__(self, histogram: Any) -> None:
-        self.histogram = histogram
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.histogram.observe(time.perf_counter() - self.start)
 
 
 class _Freshness(Collector):

@@ -35,7 +35,7 @@ from featurestore.registry._convert import (
     view_to_proto,
 )
 from featurestore.serving import codec
-from featurestore.serving.metrics import ServerMetrics, timed
+from featurestore.serving.metrics import ServerMetrics
 
 if TYPE_CHECKING:
     from featurestore.store import FeatureStore
@@ -139,7 +139,7 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
             )
         entities = self._rows(request.entities, "entity")
         version = self._version()
-        with timed(self.metrics.store_latency.labels("read")):
+        with self.metrics.store_latency.labels("read").time():
             response = self.store.get_online_features(
                 features, entities, full_feature_names=request.full_feature_names
             )
@@ -156,7 +156,7 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
                 "or 2 (online and offline)",
             )
         rows = self._rows(request.columns, "pushed")
-        with timed(self.metrics.store_latency.labels("push")):
+        with self.metrics.store_latency.labels("push").time():
             count = self.store.push(request.push_source, rows, to=target)
         return pb.PushResponse(rows=count)
 
