@@ -220,7 +220,7 @@ class RegistryStore:
                     )
                     raise RegistryConflictError(msg)
                 self._write_once(self._version_path(version_id), data)
-                self._replace(self._path("HEAD"), (version_id + "\n").encode())
+                write_atomic(self._fs, self._path("HEAD"), (version_id + "\n").encode())
                 self.writes += 1
         except FeatureStoreError:
             raise
@@ -261,11 +261,7 @@ class RegistryStore:
     def _write_once(self, path: str, data: bytes) -> None:
         if self._fs.exists(path):
             return  # same id, same bytes: content addressing makes this a no-op
-        self._fs.makedirs(self._path("versions"), exist_ok=True)
-        self._replace(path, data)
-
-    def _replace(self, path: str, data: bytes) -> None:
-        write_atomic(self._fs, path, data)
+        write_atomic(self._fs, path, data)  # makes the versions/ directory if need be
 
 
 def default_author(repo_path: str | Path | None = None) -> str:
