@@ -58,25 +58,16 @@ class PackedOrder:
     position_bits: int
 
 
-def latest_sql(
-    view: FeatureView,
-    relation: str,
-    *,
-    position: str,
-    part: tuple[int, int] = (0, 1),
-    packed: PackedOrder | None = None,
-) -> str:
+def latest_sql(view: FeatureView, relation: str, *, position: str) -> str:
     """SQL selecting the latest row per entity of ``relation`` with event time in
     ``[$start, $end]``; full ties go to the greatest ``position``, an expression that is
-    unique per row. With ``part=(i, n)`` only the entities whose key hashes to ``i``
-    modulo ``n``; with ``packed``, the ranking uses one packed integer per row (every
-    position must fit in its ``position_bits``).
+    unique per row.
 
     The winners' positions come from a hash aggregate over narrow columns (keys, times,
     position); a second scan then fetches the winners' features by position. That is
     faster in DuckDB than ranking whole rows, and the second scan streams its output.
     """
-    winners = winners_sql(view, relation, position=position, part=part, packed=packed)
+    winners = winners_sql(view, relation, position=position)
     return f"WITH w AS ({winners}) {fetch_sql(view, relation, position=position, winners='w')}"
 
 
@@ -88,7 +79,10 @@ def winners_sql(
     part: tuple[int, int] = (0, 1),
     packed: PackedOrder | None = None,
 ) -> str:
-    """The first half of ``latest_sql``: the winners' positions, one column ``__pos``."""
+    """The first half of ``latest_sql``: the winners' positions, one column ``__pos``.
+    With ``part=(i, n)`` only the entities whose key hashes to ``i`` modulo ``n``; with
+    ``packed``, the ranking uses one packed integer per row (every position must fit in
+    its ``position_bits``)."""
     cols = source_columns(view)
     ts, created = _times(view)
     where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
