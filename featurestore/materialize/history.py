@@ -170,12 +170,12 @@ class JobHistory:
         successful scheduled or manual job (``status`` shows it). Returns how many."""
         removed = 0
         for view in self.views():
+            records = list(self.newest_first(view))
             keep = next(
-                (r.id for r in self.newest_first(view)
-                 if r.status == "succeeded" and r.trigger != "backfill"),
+                (r.id for r in records if r.status == "succeeded" and r.trigger != "backfill"),
                 None,
-            )  # fmt: skip
-            for record in list(self.newest_first(view)):
+            )
+            for record in records:
                 if record.id == keep or record.ended is None or record.ended >= before:
                     continue
                 try:
