@@ -7,6 +7,7 @@ pickled; a reader imports it and refuses to run it if its source has changed sin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import inspect
@@ -164,7 +165,7 @@ class OnDemandFeatureView:
             raise DefinitionError(msg)
         columns = []
         for f in self.schema:
-            target = pl.from_arrow(pa.array([], f.dtype.to_arrow())).dtype  # type: ignore[union-attr]
+            target = _polars_dtype(f.dtype.to_arrow())
             try:
                 columns.append(out.get_column(f.name).cast(target))
             except pl.exceptions.PolarsError as exc:
@@ -224,3 +225,9 @@ def on_demand_feature_view(
         )
 
     return wrap
+
+
+@functools.cache
+def _polars_dtype(arrow_type: pa.DataType) -> pl.DataType:
+    """The polars type an Arrow type converts to (cached: ``compute`` is on the read path)."""
+    return pl.from_arrow(pa.array([], arrow_type)).dtype  # type: ignore[union-attr]
