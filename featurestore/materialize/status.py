@@ -39,16 +39,15 @@ def statuses(ctx: JobContext, now: datetime) -> list[ViewStatus]:
     """The status of every view of ``ctx``, by name."""
     out = []
     for view, schedule in sorted(ctx.views().items()):
-        watermark = ctx.watermark(view)
         progress = ctx.progress(view)
-        done = progress.done_until
+        done = progress.done_until  # the watermark
         decision = decide(schedule, progress, now, ctx.policy) if schedule else None
         last = progress.last_success
         out.append(
             ViewStatus(
                 view=view,
                 schedule=schedule,
-                watermark=watermark,
+                watermark=done,
                 last_success=last.ended if last else None,
                 rows_written=last.rows_written if last else None,
                 freshness=now - done if done is not None else None,
