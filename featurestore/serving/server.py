@@ -171,13 +171,12 @@ class FeatureServer:
         self._pinned = pin is not None
         if pin is not None:
             self.store.pinned_version = self.store.registry.resolve(pin)
+            self.metrics.set_registry_version(self.store.pinned_version)
         else:
             self.store.pinned_version = None
             tick = _watch.follow_registry(self.store, self.metrics.set_registry_version)
-            tick()
+            tick()  # sets the version metric when there is a HEAD
             self._loops.append(_watch.Loop("registry reload", self.options.reload_interval, tick))
-        if self.store.pinned_version is not None:
-            self.metrics.set_registry_version(self.store.pinned_version)
 
     def _start_side_endpoints(self) -> None:
         opts = self.options
