@@ -139,18 +139,13 @@ def packed_order(
 ) -> tuple[bool, PackedOrder | None]:
     """Scan the window's times once: whether it holds any row, and a ``PackedOrder`` when
     (event, created, position) fit in 127 bits (else None)."""
-    source = view.batch_source
     cols = source_columns(view)
-    ts = f"epoch_us(CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ))"
-    created = (
-        f"epoch_us(CAST({_q(source.created_timestamp_column)} AS TIMESTAMPTZ))"
-        if source.created_timestamp_column
-        else "CAST(NULL AS BIGINT)"
-    )
+    ts, created = _times(view)
     where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
+    e_us, c_us = f"epoch_us({ts})", f"epoch_us({created})"
     sql = (
-        f"SELECT min({ts}), max({ts}), min({created}), max({created}) FROM {relation} "
-        f"WHERE CAST({_q(source.timestamp_field)} AS TIMESTAMPTZ) BETWEEN $start AND $end{where}"
+        f"SELECT min({e_us}), max({e_us}), min({c_us}), max({c_us}) FROM {relation} "
+        f"WHERE {ts} BETWEEN $start AND $end{where}"
     )
     e_min, e_max, c_min, c_max = conn.sql(sql, params=params).fetchall()[0]
     if e_min is None:
