@@ -26,7 +26,6 @@ from featurestore.online._pack import pack_batch
 from featurestore.online.base import WriteBatch
 
 if TYPE_CHECKING:
-    from featurestore.online.base import OnlineStore
     from featurestore.store import FeatureStore
 
 Progress = Callable[[str, int], None]  # (view name, rows written so far)
@@ -111,7 +110,7 @@ def _run_view(
 ) -> ViewMaterialization:
     began = time.perf_counter()
     try:
-        rows = _write_view(store, store.online_store, view, start, end, progress)
+        rows = _write_view(store, view, start, end, progress)
     except OnlineStoreUnavailableError:
         raise
     except FeatureStoreError as exc:
@@ -123,7 +122,6 @@ def _run_view(
 
 def _write_view(
     store: FeatureStore,
-    online: OnlineStore,
     view: FeatureView,
     start: datetime,
     end: datetime,
@@ -160,7 +158,7 @@ def _write_view(
         while (item := batches.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            online.write(item)
+            store.online_store.write(item)
             rows += len(item.keys)
             if progress is not None:
                 progress(view.name, rows)
