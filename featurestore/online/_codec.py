@@ -351,17 +351,6 @@ def _fixed_numpy(arr: pa.Array, dtype: ValueType) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False)
 
 
-def _fixed_arrow(values: np.ndarray, dtype: ValueType, null: np.ndarray, nulls: int) -> pa.Array:
-    n = len(values)
-    validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if nulls else None
-    if dtype.name == "Bool":
-        data = pa.py_buffer(np.packbits(values.astype(bool), bitorder="little"))
-        return pa.Array.from_buffers(pa.bool_(), n, [validity, data], null_count=nulls)
-    target = TS_TYPE if dtype.name == "UnixTimestamp" else dtype.to_arrow()
-    data = pa.py_buffer(np.ascontiguousarray(values))
-    return pa.Array.from_buffers(target, n, [validity, data], null_count=nulls)
-
-
 def _var_binary(arr: pa.Array, dtype: ValueType) -> pa.Array:
     if isinstance(dtype, ArrayType):
         return pa.array([_json_list(v, dtype) for v in arr.to_pylist()], pa.binary())
