@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -18,6 +19,9 @@ from featurestore.cli._context import CliContext, console
 from featurestore.definitions import FeatureView
 from featurestore.errors import RequestError
 from featurestore.materialize.result import ViewMaterialization
+
+if TYPE_CHECKING:
+    from featurestore.store import FeatureStore
 
 
 def _moment(value: str) -> datetime:
@@ -183,11 +187,8 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _key_types(store: object, wanted: list[str] | str) -> dict[str, str]:
+def _key_types(store: FeatureStore, wanted: list[str] | str) -> dict[str, str]:
     """Column name to type name of the join keys and request fields of ``wanted``."""
-    from featurestore.store import FeatureStore
-
-    assert isinstance(store, FeatureStore)
     types: dict[str, str] = {}
     for sel in store.select(wanted):
         views = [sel.view] if isinstance(sel.view, FeatureView) else list(sel.view.source_views)
