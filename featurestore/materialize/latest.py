@@ -21,7 +21,8 @@ from fsspec.implementations.local import LocalFileSystem
 from featurestore.definitions import FeatureView, PushSource
 from featurestore.errors import SourceDataError
 from featurestore.offline.engine import connect
-from featurestore.offline.source import open_dataset, source_url
+from featurestore.offline.query import ident as _q
+from featurestore.offline.source import open_dataset, source_url, sql_string
 from featurestore.online._pack import CREATED_TS, EVENT_TS
 from featurestore.types import from_arrow, is_compatible
 
@@ -32,10 +33,6 @@ BATCH_ROWS = 100_000
 # Entities are split by key hash so that each query ranks about this many source rows:
 # DuckDB's memory follows one part (its narrow ranking columns), whatever the table size.
 PARTITION_ROWS = 10_000_000
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def source_columns(view: FeatureView) -> dict[str, str]:
@@ -214,7 +211,7 @@ def latest_batches(
     if not isinstance(fs, LocalFileSystem):
         conn.register_filesystem(fs)
         files = [fs.unstrip_protocol(f) for f in files]
-    file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+    file_list = "[" + ", ".join(sql_string(f) for f in files) + "]"
     # file_index is the position in this list, sorted by full path: the tie rule's order
     relation = f"read_parquet({file_list}, union_by_name=true)"
     params = {"start": start, "end": end}
