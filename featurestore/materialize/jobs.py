@@ -133,21 +133,24 @@ def _write_view(
     batches: queue.Queue[WriteBatch | BaseException | None] = queue.Queue(maxsize=3)
     stop = threading.Event()
 
+    def hand_over(item: WriteBatch | BaseException | None) -> bool:
+        """Queue ``item`` unless the writer has stopped (it may never read again)."""
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def read() -> None:
         try:
             for batch in latest_batches(store, view, start, end):
-                packed = pack_batch(view, batch)
-                while not stop.is_set():
-                    try:
-                        batches.put(packed, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over(pack_batch(view, batch)):
                     return
-            batches.put(None)
+            hand_over(None)
         except BaseException as exc:  # handed to the writer, which raises it
-            batches.put(exc)
+            hand_over(exc)
 
     reader = threading.Thread(target=read, name=f"materialize-{view.name}", daemon=True)
     reader.start()
