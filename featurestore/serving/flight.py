@@ -33,10 +33,12 @@ if TYPE_CHECKING:
     from featurestore.store import FeatureStore
 
 METHOD = "Flight/DoExchange"
+_FLAGS = ("full_feature_names", "filter_by_created_timestamp")
 
 
 def parse_command(command: bytes) -> dict[str, Any]:
-    """The request a descriptor command carries; malformed commands raise ``RequestError``."""
+    """The request a descriptor command carries, as keyword arguments of
+    ``get_historical_features``; malformed commands raise ``RequestError`` naming the key."""
     try:
         request = json.loads(command)
     except (ValueError, UnicodeDecodeError):
@@ -44,28 +46,31 @@ def parse_command(command: bytes) -> dict[str, Any]:
     if not isinstance(request, dict):
         msg = 'the Flight command must be a JSON object such as {"features": ["view:f"]}'
         raise RequestError(msg)
-    unknown = set(request) - {
-        "features",
-        "feature_service",
-        "full_feature_names",
-        "filter_by_created_timestamp",
-    }
+    unknown = set(request) - {"features", "feature_service", *_FLAGS}
     if unknown:
-        msg = f"the Flight command has unknown keys {sorted(unknown)}"
+        msg = f"the Flight command has unknown keys {sorted(unknown)}; allowed: "
+        msg += f"'features' or 'feature_service', and {', '.join(map(repr, _FLAGS))}"
         raise RequestError(msg)
     features, service = request.get("features"), request.get("feature_service")
     if (features is None) == (service is None):
         msg = "the Flight command needs exactly one of 'features' (a list) or 'feature_service'"
         raise RequestError(msg)
     if features is not None and (
-        not isinstance(features, list) or not all(isinstance(f, str) for f in features)
+        not isinstance(features, list)
+        or not features
+        or not all(isinstance(f, str) and f for f in features)
     ):
-        msg = "'features' must be a list of 'view:feature' strings"
+        msg = f"'features' must be a non-empty list of 'view:feature' strings, got {features!r}"
         raise RequestError(msg)
-    if service is not None and not isinstance(service, str):
-        msg = "'feature_service' must be a service name"
+    if service is not None and (not isinstance(service, str) or not service):
+        msg = f"'feature_service' must be a feature service's name, got {service!r}"
         raise RequestError(msg)
-    return request
+    flags = {name: request.get(name, False) for name in _FLAGS}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            msg = f"{name!r} must be true or false, got {value!r}"
+            raise RequestError(msg)
+    return {"features": features if features is not None else service, **flags}
 
 
 class _AuthMiddlewareFactory(fl.ServerMiddlewareFactory):
@@ -113,12 +118,7 @@ class FlightFrameServer(fl.FlightServerBase):
         try:
             request = parse_command(descriptor.command or b"")
             entities = reader.read_all()
-            job = self.store.get_historical_features(
-                entities,
-                request.get("features") or request["feature_service"],
-                full_feature_names=bool(request.get("full_feature_names", False)),
-                filter_by_created_timestamp=bool(request.get("filter_by_created_timestamp", False)),
-            )
+            job = self.store.get_historical_features(entities, **request)
             batches = job.to_batches()
             writer.begin(batches.schema)
             for batch in batches:

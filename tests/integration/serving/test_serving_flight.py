@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,6 +76,54 @@ def test_flight_errors_name_the_problem(data_store: Any, serve: Callable[..., An
         writer.write_table(entity_rows())
         writer.done_writing()
         reader.read_all()
+
+
+def _exchange(server: Any, command: bytes) -> pa.Table:
+    raw = fl.FlightClient(f"grpc://127.0.0.1:{server.flight.port}")
+    writer, reader = raw.do_exchange(fl.FlightDescriptor.for_command(command))
+    with writer:
+        writer.begin(entity_rows().schema)
+        writer.write_table(entity_rows())
+        writer.done_writing()
+        return reader.read_all()
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        # an empty list once fell through to command["feature_service"]: KeyError, INTERNAL
+        ({"features": []}, "'features' must be a non-empty list"),
+        ({"features": "driver_stats:trips"}, "'features' must be a non-empty list"),
+        ({"features": ["driver_stats:trips", 3]}, "'features' must be a non-empty list"),
+        ({"features": [""]}, "'features' must be a non-empty list"),
+        ({}, "exactly one of 'features'"),
+        ({"features": ["driver_stats:trips"], "feature_service": "ranker"}, "exactly one of"),
+        ({"feature_service": ""}, "'feature_service' must be a feature service's name"),
+        ({"feature_service": ["ranker"]}, "'feature_service' must be a feature service's name"),
+        # "false" is truthy: a string flag must not quietly turn full names on
+        ({"feature_service": "ranker", "full_feature_names": "false"}, "must be true or false"),
+        ({"feature_service": "ranker", "filter_by_created_timestamp": 1}, "must be true or"),
+        ({"feature_service": "ranker", "limit": 3}, "unknown keys \\['limit'\\]"),
+        (["driver_stats:trips"], "must be a JSON object"),
+    ],
+)
+def test_malformed_flight_commands_are_invalid_argument(
+    data_store: Any, serve: Callable[..., Any], command: Any, message: str
+) -> None:
+    server = serve(data_store, flight_port=0)
+    with pytest.raises(pa.ArrowInvalid, match=message):  # INVALID_ARGUMENT, not INTERNAL
+        _exchange(server, json.dumps(command).encode())
+    text = server.metrics.text()
+    assert 'code="INVALID_ARGUMENT",method="Flight/DoExchange"} 1.0' in text
+    assert 'code="INTERNAL"' not in text
+
+
+def test_flight_flags_are_applied(data_store: Any, serve: Callable[..., Any]) -> None:
+    server = serve(data_store, flight_port=0)
+    command = {"features": ["driver_stats:trips"], "full_feature_names": True}
+    assert _exchange(server, json.dumps(command).encode()).column_names[-1] == (
+        "driver_stats__trips"
+    )
 
 
 def test_flight_needs_a_token_when_auth_is_on(data_store: Any, serve: Callable[..., Any]) -> None:
