@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
 import textwrap
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,3 +60,70 @@ def redis_url() -> Iterator[str]:
 def unique_project() -> str:
     """A project name no other test (or earlier run) uses, so Redis keys never collide."""
     return f"t_{uuid.uuid4().hex[:12]}"
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port, without persistence, that a test
+    may stop, kill, pause (``proc.send_signal``) and start again on the same port."""
+
+    def __init__(self, workdir: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, *extra: str) -> None:
+        import redis
+
+        self.proc = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", *extra),
+            ],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.AuthenticationError:
+                    return  # up, and asking for a password
+                except redis.ConnectionError:
+                    assert time.monotonic() < deadline, "redis-server did not start"
+                    time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """SIGTERM, and wait for the process to exit."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own (started); outside CI a missing binary skips."""
+    if shutil.which("redis-server") is None:
+        if IN_CI:
+            pytest.fail("CI=true but redis-server is not on PATH")
+        pytest.skip("redis-server is not on PATH")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.kill()

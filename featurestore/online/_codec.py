@@ -23,7 +23,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -47,11 +47,11 @@ _FIXED: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Decoded:
+class Decoded(NamedTuple):
     """Values of one view for a list of entities (``found`` False where nothing is stored)."""
 
     found: np.ndarray  # bool per requested entity
+    missing: int  # how many entities were not found
     event_us: np.ndarray  # int64; meaningless where not found
     columns: dict[str, pa.Array]  # feature name -> typed array, null where not found or dropped
     null_in_row: dict[str, np.ndarray]  # feature -> bool, null in a fresh, found row (if any)
@@ -182,13 +182,13 @@ class ViewCodec:
             raw = full
         event = np.ndarray((n,), "<i8", raw.data, 0, (size,)).copy()  # each record's first 8
         fresh = None
-        if min_event_us is not None and n and int(event.min()) < min_event_us:
+        if min_event_us is not None and n and int(_MIN(event)) < min_event_us:
             fresh = event >= min_event_us
         rows = found if fresh is None else found & fresh
         all_rows = all_found and fresh is None
         null_bytes = raw[:, HEADER_BYTES : HEADER_BYTES + (len(self.fields) + 7) // 8]
         nulls = None  # (rows, fields) bool: value null in the record; None when none is
-        if null_bytes.any():
+        if np.count_nonzero(null_bytes):
             per_field = np.unpackbits(null_bytes, axis=1, bitorder="little", count=len(self.fields))
             nulls = per_field.astype(bool)
         masks: dict[str, tuple[pa.Buffer | None, int]] = {}  # validity; absent: all valid
@@ -233,6 +233,7 @@ class ViewCodec:
             columns.update(self._var_columns(rec, tails, nulls_all, set(plan.var)))
         return Decoded(
             found=found,
+            missing=n - len(present),
             event_us=event,
             columns={name: columns[name] for name in features},
             null_in_row=null_in_row,
@@ -320,6 +321,7 @@ class ViewCodec:
 # --- column helpers --------------------------------------------------------------------------
 
 _VALID: tuple[None, int] = (None, 0)  # no validity bitmap, no nulls
+_MIN = np.minimum.reduce  # ndarray.min() without its Python-level wrapper (per request)
 
 _TRUE: dict[int, np.ndarray] = {}
 

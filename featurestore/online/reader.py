@@ -197,9 +197,8 @@ def _view_columns(read: _ViewRead, stored: list[bytes | None], now_us: int) -> _
     n = len(stored)
     oldest = None if read.ttl_us is None else now_us - read.ttl_us
     decoded = read.codec.decode(stored, read.wanted, min_event_us=oldest)
-    found, fresh = decoded.found, decoded.fresh
-    all_found = n == 0 or bool(found.all())
-    missing = 0 if all_found else n - int(np.count_nonzero(found))
+    found, fresh, missing = decoded.found, decoded.fresh, decoded.missing
+    all_found = not missing
     validity = None if all_found else pa.py_buffer(np.packbits(found, bitorder="little"))
     event_ts = pa.Array.from_buffers(
         TS_TYPE, n, [validity, pa.py_buffer(decoded.event_us)], null_count=missing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 import pyarrow as pa
@@ -19,9 +19,9 @@ class FeatureStatus(enum.IntEnum):
     EXPIRED = 3  # a row was found but is older than the view's ttl; the value is null
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureColumn:
-    """One requested feature for every entity row, in request order."""
+class FeatureColumn(NamedTuple):
+    """One requested feature for every entity row, in request order (a named tuple: a
+    request makes one per feature, and a tuple is the cheapest immutable record)."""
 
     name: str  # output name: "feature" or "view__feature"
     values: pa.Array  # typed; null where status is not PRESENT

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
-from online_support import ACTIVITY_SCHEMA, activity_row, ts
+from online_support import ACTIVITY_SCHEMA, activity_row, make_store, ts
 
 from featurestore import FeatureView, Field
+from featurestore.errors import OnlineStoreUnavailableError
 from featurestore.online._codec import ViewCodec
 from featurestore.online._pack import codec_for, pack_batch
 from featurestore.online.base import ReadRequest
@@ -184,3 +185,28 @@ def test_store_without_entities_and_defaults(make_repo, backend, request, unique
         }
     finally:
         store.teardown()
+
+
+@pytest.mark.redis
+def test_redis_reads_survive_a_restart(own_redis, tmp_path) -> None:
+    """A pooled connection closed by a restarted server is reopened, not reported; a
+    server that is down is OnlineStoreUnavailableError, and reads recover when it is back."""
+    store = make_store(tmp_path / "repo", "redis", own_redis.url, "restart")
+    view = store.definitions().feature_view("activity")
+    store.online_store.write(pack_batch(view, _batch([activity_row(1, 5, plays=7)])))
+    assert _plays(store, view, [1]) == [7]
+    assert store.get_online_features(["activity:plays"], {"member_id": [1]}).to_dict() == {
+        "member_id": [1],
+        "plays": [7],
+    }
+
+    own_redis.stop()
+    own_redis.start()  # empty: nothing is kept on disk
+    assert _plays(store, view, [1]) == [None]  # the stale connection was reopened
+
+    own_redis.stop()
+    with pytest.raises(OnlineStoreUnavailableError, match=f"127.0.0.1:{own_redis.port}"):
+        store.get_online_features(["activity:plays"], {"member_id": [1, 2]})
+    own_redis.start()
+    store.online_store.write(pack_batch(view, _batch([activity_row(2, 5, plays=9)])))
+    assert _plays(store, view, [1, 2]) == [None, 9]
