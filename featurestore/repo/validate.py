@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import fsspec
 import pyarrow as pa
 
 from featurestore.definitions import FeatureView, ParquetSource, PushSource
 from featurestore.definitions.collection import Definitions
-from featurestore.errors import FeatureStoreError
+from featurestore.errors import FeatureStoreError, SourceDataError
 from featurestore.types import ValueType, from_arrow, is_compatible
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def check_data(store: FeatureStore, definitions: Definitions) -> DataCheck:
     schemas: dict[ParquetSource, pa.Schema | str] = {}
     for view in definitions.feature_views.values():
         batch = view.batch_source
-        if isinstance(view.source, PushSource) and not _exists(store, batch):
+        if isinstance(view.source, PushSource) and not _has_data(store, batch):
             warnings.append(
                 f"feature view {view.name!r}: push source {view.source.name!r} has no data at "
                 f"{batch.path!r} yet; it is checked once rows are pushed"
@@ -91,11 +90,15 @@ def _read_schema(store: FeatureStore, source: ParquetSource) -> pa.Schema | str:
         return f"cannot read Parquet at {source.path!r}: {exc}"
 
 
-def _exists(store: FeatureStore, source: ParquetSource) -> bool:
-    from featurestore.offline.source import source_url
+def _has_data(store: FeatureStore, source: ParquetSource) -> bool:
+    """Whether ``source`` holds any Parquet file yet."""
+    from featurestore.offline.source import list_files, source_url
 
-    fs, path = fsspec.core.url_to_fs(source_url(store, source))
-    return bool(fs.glob(path)) if set("*?[") & set(path) else bool(fs.exists(path))
+    try:
+        list_files(source_url(store, source))
+    except SourceDataError:
+        return False
+    return True
 
 
 def _check_column(schema: pa.Schema, column: str, declared: ValueType) -> str:

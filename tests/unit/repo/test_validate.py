@@ -86,6 +86,9 @@ def test_matching_data_has_no_problems_and_missing_push_data_is_a_warning(repo: 
     assert len(result.warnings) == 1
     assert "push source 'live_push' has no data at 'data/live/' yet" in result.warnings[0]
 
+    (repo / "data/live").mkdir(parents=True)  # made, but nothing pushed yet
+    assert check_data(store, store.load_repo()).warnings == result.warnings
+
 
 def test_narrower_numbers_widen_to_the_declared_type(repo: Path) -> None:
     write(repo, with_(plays=pa.array([1, 2], pa.int32()), member_id=pa.array([1, 2], pa.int32())))
