@@ -4,13 +4,16 @@
     .venv/bin/python benchmarks/bench_serving.py --quick    # smoke run
 
 Ours: ``featurestore serve`` (a real subprocess) on a Redis online store, called through
-``FeatureClient`` (request encoding and response decoding included): 10 features from 3
-views for 1 and for 100 entities. The floor: a bare grpcio server (sync, and grpc.aio with
-async Redis) that answers a call of the same request bytes with one Redis MGET of the same
-keys our store reads and the same response bytes, called with raw bytes. Latency runs are
-interleaved in blocks (ours, floor, ours, ...) so both see the same machine load.
-Throughput: 8 client processes for a fixed time per target. Flight: a 1M-row training frame
-over Arrow Flight beside the same retrieval in-process, when the offline retrieval exists.
+``FeatureClient`` (request encoding and response decoding included) and with the raw request
+bytes (what the floor gets): 10 features from 3 views for 1 and for 100 entities. The floor:
+a bare grpcio server (sync, and grpc.aio with async Redis) that answers a call of the same
+request bytes with one Redis MGET of the same keys our store reads and the same response
+bytes, called with raw bytes. Latency runs are interleaved in blocks (ours, floor, ours, ...)
+so both see the same machine load. Throughput: 8 Python client processes for a fixed time per
+target, and (when ``h2load`` is installed: Debian package nghttp2-client) 8 connections of the
+C load generator h2load, in interleaved rounds, with the server processes' CPU per request.
+Flight: a 1M-row training frame over Arrow Flight beside the same retrieval in-process, when
+the offline retrieval exists.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -176,6 +181,18 @@ class Ours:
         self.client.get_online_features(FEATURES, self.rows[case])
 
 
+class OursRaw:
+    """Our server called like the floor: request bytes in, response bytes out."""
+
+    def __init__(self, address: str, requests: dict[str, bytes]) -> None:
+        channel = grpc.insecure_channel(address)
+        self.call_ = channel.unary_unary("/featurestore.v1.FeatureServing/GetOnlineFeatures")
+        self.requests = requests
+
+    def call(self, case: str) -> None:
+        self.call_(self.requests[case], timeout=10)
+
+
 class InProcess:
     """The same lookup in-process (no gRPC): what the server itself has to do."""
 
@@ -242,22 +259,10 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 # --- setup ------------------------------------------------------------------------------
 
 
-def start_server(repo: Path) -> tuple[subprocess.Popen[str], str, str]:
+def start_server(repo: Path, *extra: str) -> tuple[subprocess.Popen[str], str, str]:
+    args = ["--port", "0", "--flight-port", "0", "--metrics-port", "-1", *extra]
     proc = subprocess.Popen(
-        [
-            FEATURESTORE,
-            "-C",
-            str(repo),
-            "serve",
-            "--port",
-            "0",
-            "--flight-port",
-            "0",
-            "--metrics-port",
-            "-1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+        [FEATURESTORE, "-C", str(repo), "serve", *args], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -265,7 +270,7 @@ def start_server(repo: Path) -> tuple[subprocess.Popen[str], str, str]:
         proc.kill()
         raise SystemExit(f"featurestore serve did not start: {line!r}")
     address = line.split("gRPC on ", 1)[1].split(",")[0].strip()
-    flight = line.split("Flight on ", 1)[1].split(",")[0].strip()
+    flight = line.split("Flight on ", 1)[1].split(",")[0].strip() if "Flight on" in line else ""
     return proc, address, flight
 
 
@@ -306,6 +311,72 @@ def floor_cases(
         }
         requests[case] = request.SerializeToString().hex()
     return cases, requests
+
+
+# --- h2load -----------------------------------------------------------------------------
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes (all their threads) have used so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def h2load_run(url: str, body: Path, frame: int, clients: int, seconds: float) -> tuple[float, int]:
+    """Requests/s of h2load's unary gRPC calls and how many were done; every call must have
+    got a whole response message (an error is a trailers-only reply without one)."""
+    command = ["h2load", "-D", f"{seconds:g}", "-c", str(clients), "-m", "1", "-t", "1"]
+    command += ["-d", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    done = int(_field(r"(\d+) succeeded", out))
+    data = int(_field(r"\((\d+)\) data", out))
+    if done == 0 or data != done * frame:
+        raise SystemExit(f"h2load to {url}: {done} calls but {data} bytes of replies:\n{out}")
+    return float(_field(r"finished in [^,]+, ([\d.]+) req/s", out)), done
+
+
+def _field(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        raise SystemExit(f"h2load output without {pattern!r}:\n{text}")
+    return match.group(1)
+
+
+def bench_h2load(
+    targets: dict[str, tuple[str, list[int]]],
+    body: Path,
+    frame: int,
+    clients: int,
+    seconds: float,
+    rounds: int,
+) -> None:
+    """Interleaved rounds (every target once per round) of h2load against each target's
+    URL, with the CPU its server processes used per call."""
+    rps: dict[str, list[float]] = {name: [] for name in targets}
+    cpu: dict[str, list[float]] = {name: [] for name in targets}
+    loads = [os.getloadavg()[0]]
+    for _ in range(rounds):
+        for name, (url, pids) in targets.items():
+            before = cpu_seconds(pids)
+            rate, done = h2load_run(url, body, frame, clients, seconds)
+            rps[name].append(rate)
+            cpu[name].append((cpu_seconds(pids) - before) / done * 1000)
+        loads.append(os.getloadavg()[0])
+    print(
+        f"\nThroughput, 1x10, h2load (C load generator, {clients} connections, one call at a "
+        f"time each), {rounds} interleaved rounds of {seconds:.0f} s; load average "
+        f"{min(loads):.1f}-{max(loads):.1f}:"
+    )
+    print("| target | requests/s, median (min-max) | server CPU ms per call, median |")
+    print("|---|---|---|")
+    for name in targets:
+        r = sorted(rps[name])
+        print(
+            f"| {name} | {np.median(r):.0f} ({r[0]:.0f}-{r[-1]:.0f}) | {np.median(cpu[name]):.3f} |"
+        )
 
 
 # --- flight -----------------------------------------------------------------------------
@@ -375,6 +446,7 @@ def main() -> None:
     iters = 100 if args.quick else 600
     blocks = 2 if args.quick else 5
     seconds = 1.0 if args.quick else 4.0
+    rounds = 1 if args.quick else 3
     flight_rows = 10_000 if args.quick else 1_000_000
 
     project = f"bench_{uuid.uuid4().hex[:8]}"
@@ -396,17 +468,27 @@ def main() -> None:
             "100x10": {"driver_id": [int(i) for i in rng.choice(pool, 100, replace=False)]},
         }
         server, address, flight = start_server(repo)
-        second, second_address, _ = start_server(repo)  # for the two-process throughput
+        # two more processes sharing one port, for the throughput with 2 server processes
+        shared, shared_address, _ = start_server(repo, "--reuse-port", "--flight-port", "-1")
+        port = shared_address.rsplit(":", 1)[1]
+        servers = [server, shared]
         floors: list[Any] = []
         try:
+            shared2 = start_server(repo, "--reuse-port", "--flight-port", "-1", "--port", port)
+            servers.append(shared2[0])
             cases, requests = floor_cases(store, project, rows, address)
             config = tmp / "floor.json"
             config.write_text(json.dumps(cases))
             sync_proc, sync_addr = start_floor(run_floor_sync, config, tmp)
             aio_proc, aio_addr = start_floor(run_floor_aio, config, tmp)
             floors = [sync_proc, aio_proc]
+            raw = {k: bytes.fromhex(v) for k, v in requests.items()}
             specs = {
-                "featurestore serve": {"kind": "ours", "address": address, "rows": rows},
+                "featurestore serve (FeatureClient)": {
+                    "kind": "ours",
+                    "address": address,
+                    "rows": rows,
+                },
                 "floor: grpcio sync + 1 Redis MGET": {
                     "kind": "floor",
                     "address": sync_addr,
@@ -419,6 +501,7 @@ def main() -> None:
                 },
             }
             callers = {name: make_caller(spec) for name, spec in specs.items()}
+            callers["featurestore serve (raw bytes, as the floor)"] = OursRaw(address, raw)
             store.pinned_version = store.registry.head()  # as the server does
             callers["(in-process store.get_online_features, no gRPC)"] = InProcess(store, rows)
             mode = "quick" if args.quick else "full"
@@ -429,28 +512,67 @@ def main() -> None:
                 for caller in callers.values():
                     for _ in range(50):
                         caller.call(case)
+                loads = [os.getloadavg()[0]]
                 for _ in range(blocks):
                     for name, caller in callers.items():
                         for _ in range(iters // blocks):
                             start = time.perf_counter()
                             caller.call(case)
                             samples[name].append(time.perf_counter() - start)
-                print(f"\nLatency, {case} (entities x features), {iters} calls each, 1 client:")
+                    loads.append(os.getloadavg()[0])
+                print(
+                    f"\nLatency, {case} (entities x features), {iters} calls each, 1 client; "
+                    f"load average {min(loads):.1f}-{max(loads):.1f}:"
+                )
                 print("| target | p50 ms | p99 ms |")
                 print("|---|---|---|")
                 for name, s in samples.items():
                     p50, p99 = percentiles(s)
                     print(f"| {name} | {p50:.3f} | {p99:.3f} |")
-            print(f"\nThroughput, 1x10, {args.clients} client processes, {seconds:.0f} s each:")
+            load = os.getloadavg()[0]
+            print(
+                f"\nThroughput, 1x10, {args.clients} Python client processes, {seconds:.0f} s "
+                f"each; load average {load:.1f} at the start:"
+            )
             print("| target | requests/s |")
             print("|---|---|")
-            two = {**specs["featurestore serve"], "addresses": [address, second_address]}
-            for name, spec in [*specs.items(), ("featurestore serve, 2 processes", two)]:
+            two = {**specs["featurestore serve (FeatureClient)"], "address": shared_address}
+            python_targets = [
+                *specs.items(),
+                ("featurestore serve, 2 processes (--reuse-port)", two),
+            ]
+            for name, spec in python_targets:
                 print(f"| {name} | {throughput(spec, '1x10', args.clients, seconds):.0f} |")
+            if shutil.which("h2load") is None:
+                print("\nh2load: skipped (not installed; Debian package nghttp2-client)")
+            else:
+                body = tmp / "request.bin"
+                body.write_bytes(b"\0" + len(raw["1x10"]).to_bytes(4, "big") + raw["1x10"])
+                frame = 5 + len(bytes.fromhex(cases["1x10"]["response"]))
+                method = "featurestore.v1.FeatureServing/GetOnlineFeatures"
+                targets = {
+                    "featurestore serve, 1 process": (
+                        f"http://{address}/{method}",
+                        [server.pid],
+                    ),
+                    "featurestore serve, 2 processes (--reuse-port)": (
+                        f"http://{shared_address}/{method}",
+                        [shared.pid, shared2[0].pid],
+                    ),
+                    "floor: grpcio sync + 1 Redis MGET": (
+                        f"http://{sync_addr}/Echo/1x10",
+                        [sync_proc.pid],
+                    ),
+                    "floor: grpc.aio + 1 async Redis MGET": (
+                        f"http://{aio_addr}/Echo/1x10",
+                        [aio_proc.pid],
+                    ),
+                }
+                bench_h2load(targets, body, frame, args.clients, seconds, rounds)
             if not args.no_flight:
                 bench_flight(store, repo, flight, address, flight_rows)
         finally:
-            for proc in (server, second):
+            for proc in servers:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=60)
             for proc in floors:

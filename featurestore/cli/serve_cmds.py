@@ -30,6 +30,13 @@ from featurestore.errors import ConfigError
 )
 @click.option("--workers", default=8, show_default=True, help="Threads answering gRPC calls.")
 @click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="Share the gRPC port with other `featurestore serve --reuse-port` processes (Linux "
+    "SO_REUSEPORT): the kernel spreads connections over them. One process per core; give each "
+    "its own --metrics-port and --flight-port (or -1).",
+)
+@click.option(
     "--token-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Tokens, one 'read:<token>' or 'write:<token>' per line (also $FEATURESTORE_TOKENS).",
@@ -67,6 +74,7 @@ def serve(
     flight_port: int,
     metrics_port: int,
     workers: int,
+    reuse_port: bool,
     token_file: Path | None,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -95,6 +103,7 @@ def serve(
         flight_port=None if flight_port < 0 else flight_port,
         metrics_port=None if metrics_port < 0 else metrics_port,
         workers=workers,
+        reuse_port=reuse_port,
         tokens=load_tokens(token_file),
         tls=tls,
         insecure=insecure,

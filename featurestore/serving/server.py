@@ -51,6 +51,7 @@ class ServeOptions:
     flight_port: int | None = None
     metrics_port: int | None = None
     workers: int = 8  # threads answering gRPC calls
+    reuse_port: bool = False  # share the gRPC port with other servers that also set it
     tokens: Tokens = field(default_factory=Tokens)
     tls: TlsFiles | None = None
     insecure: bool = False
@@ -109,7 +110,8 @@ class FeatureServer:
             options=[
                 ("grpc.max_receive_message_length", opts.max_message_bytes),
                 ("grpc.max_send_message_length", opts.max_message_bytes),
-                ("grpc.so_reuseport", 0),  # a busy port is an error, not a shared port
+                # a busy port is an error, unless every server on it asked to share it
+                ("grpc.so_reuseport", int(opts.reuse_port)),
             ],
         )
         pb_grpc.add_FeatureServingServicer_to_server(servicer, server)
@@ -123,7 +125,8 @@ class FeatureServer:
             else:
                 self.port = server.add_insecure_port(target)
         except RuntimeError as exc:
-            msg = f"cannot listen on {target} ({exc}); is another server using the port?"
+            msg = f"cannot listen on {target} ({exc}); is another server using the port? "
+            msg += "(servers share a port only when all of them set --reuse-port)"
             raise ConfigError(msg) from None
         server.start()
         self._grpc = server

@@ -386,6 +386,19 @@ def test_busy_port_and_open_bind_are_refused(serve: Serve) -> None:
         serve(host="0.0.0.0")
 
 
+def test_reuse_port_servers_share_one_port(serve: Serve) -> None:
+    first = serve(reuse_port=True)
+    second = serve(reuse_port=True, port=first.port)
+    with pytest.raises(ConfigError, match="cannot listen"):  # one that did not ask to share
+        serve(port=first.port)
+    for _ in range(24):  # a connection each: the kernel spreads them over both servers
+        options = [("grpc.use_local_subchannel_pool", 1)]
+        with grpc.insecure_channel(first.address, options=options) as channel:
+            pb_grpc.FeatureServingStub(channel).GetServerInfo(pb.GetServerInfoRequest(), timeout=5)
+    for server in (first, second):
+        assert 'requests_total{code="OK",method="GetServerInfo"}' in server.metrics.text()
+
+
 def test_busy_side_ports_stop_the_server_cleanly(serve: Serve) -> None:
     first = serve(metrics_port=0, flight_port=0)
     assert first.flight is not None
