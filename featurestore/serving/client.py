@@ -143,8 +143,11 @@ class FeatureClient:
             request.features.refs.extend(features.feature_refs)
         else:
             request.features.refs.extend(features)
-        table = _to_table(entity_rows, "entity_rows")
-        codec.encode_table(zip(table.column_names, table.columns, strict=True), request.entities)
+        if not _encode_plain_rows(entity_rows, request.entities):
+            table = _to_table(entity_rows, "entity_rows")
+            codec.encode_table(
+                zip(table.column_names, table.columns, strict=True), request.entities
+            )
         reply = self._call(self._stub.GetOnlineFeatures, request, timeout)
         return codec.response_from_proto(reply)
 
@@ -266,6 +269,40 @@ class FeatureClient:
                 msg = f"{self.target}: {details}"
                 raise OnlineStoreUnavailableError(msg) from None
             raise ServerError(code.name, details) from None
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _encode_plain_rows(rows: Any, out: Any) -> bool:
+    """Append entity rows that are plain Python ints (within int64) or strs, as a dict of
+    lists or a list of dicts with the same keys, straight to a repeated ``NamedColumn``
+    field: the columns Arrow would build (Int64, String) without building them, which costs
+    ~0.1 ms of CPU per call. Anything else returns False and appends nothing."""
+    if isinstance(rows, Sequence) and rows and all(isinstance(r, Mapping) for r in rows):
+        keys = rows[0].keys()
+        if any(r.keys() != keys for r in rows):
+            return False
+        rows = {k: [r[k] for r in rows] for k in keys}
+    if not isinstance(rows, Mapping) or not rows:
+        return False
+    columns = []
+    length = None
+    for name, values in rows.items():
+        if not isinstance(name, str) or not isinstance(values, (list, tuple)) or not values:
+            return False
+        if length not in (None, len(values)):
+            return False
+        length = len(values)
+        if all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in values):
+            columns.append((name, "int64_values", values))
+        elif all(type(v) is str for v in values):
+            columns.append((name, "string_values", values))
+        else:
+            return False
+    for name, kind, values in columns:
+        getattr(out.add(name=name).column, kind).values.extend(values)
+    return True
 
 
 def _to_table(data: Any, what: str) -> pa.Table:
