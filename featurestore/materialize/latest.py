@@ -76,43 +76,65 @@ def winners_sql(
     part: tuple[int, int] = (0, 1),
     packed: PackedOrder | None = None,
 ) -> str:
-    """The first half of ``latest_sql``: the winners' positions, one column ``__pos``.
-    With ``part=(i, n)`` only the entities whose key hashes to ``i`` modulo ``n``; with
+    """The first half of ``latest_sql``: the winners' positions, column ``__pos``. With
+    ``part=(i, n)`` only the entities whose key hashes to ``i`` modulo ``n``. With
     ``packed``, the ranking uses one packed integer per row (every position must fit in
-    its ``position_bits``)."""
+    its ``position_bits``), and the winners also carry their join keys (``__k0``, ...)
+    and times, unpacked from it, so that the fetch reads only the features."""
     cols = source_columns(view)
     ts, created = _times(view)
-    where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
-    if view.join_keys and part[1] > 1:
-        hashed = ", ".join(_q(cols[k]) for k in view.join_keys)
-        where += f" AND hash({hashed}) % {int(part[1])} = {int(part[0])}"
-    group = f" GROUP BY {', '.join(_q(cols[k]) for k in view.join_keys)}" if view.join_keys else ""
+    keys = [_q(cols[k]) for k in view.join_keys]
+    where = "".join(f" AND {k} IS NOT NULL" for k in keys)
+    if keys and part[1] > 1:
+        where += f" AND hash({', '.join(keys)}) % {int(part[1])} = {int(part[0])}"
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    scan = f"FROM {relation} WHERE {ts} BETWEEN $start AND $end{where}{group}"
     if packed is None:
         lowest = "'-infinity'::TIMESTAMPTZ"
         winner = f"arg_max({position}, ({ts}, COALESCE({created}, {lowest}), {position}))"
-    else:
-        low = packed.position_bits
-        mid = low + packed.created_bits
-        created_offset = f"COALESCE(epoch_us({created}) - {int(packed.created_min) - 1}, 0)"
-        key = (
-            f"((epoch_us({ts}) - {int(packed.event_min)})::HUGEINT << {mid}) | "
-            f"({created_offset}::HUGEINT << {low}) | ({position})"
-        )
-        winner = f"(max({key}) & {(1 << low) - 1})::BIGINT"
-    return (
-        f"SELECT {winner} AS __pos FROM {relation} WHERE {ts} BETWEEN $start AND $end{where}{group}"
+        return f"SELECT {winner} AS __pos {scan}"
+    low = packed.position_bits
+    mid = low + packed.created_bits
+    created_offset = f"COALESCE(epoch_us({created}) - {int(packed.created_min) - 1}, 0)"
+    rank = (
+        f"((epoch_us({ts}) - {int(packed.event_min)})::HUGEINT << {mid}) | "
+        f"({created_offset}::HUGEINT << {low}) | ({position})"
     )
+    key_out = [f"{k} AS __k{i}" for i, k in enumerate(keys)]
+    ranked = f"SELECT {', '.join([*key_out, f'max({rank}) AS __rank'])} {scan}"
+    created_us = f"((__rank >> {low}) & {(1 << packed.created_bits) - 1})::BIGINT"
+    event_ts = f"make_timestamptz(((__rank >> {mid}) + {int(packed.event_min)})::BIGINT)"
+    created_ts = (
+        f"CASE WHEN {created_us} = 0 THEN NULL "
+        f"ELSE make_timestamptz({created_us} + {int(packed.created_min) - 1}) END"
+    )
+    out = [f"__k{i}" for i in range(len(keys))]
+    out += [f"(__rank & {(1 << low) - 1})::BIGINT AS __pos"]
+    out += [f"{event_ts} AS {EVENT_TS}", f"{created_ts} AS {CREATED_TS}"]
+    return f"SELECT {', '.join(out)} FROM ({ranked})"
 
 
-def fetch_sql(view: FeatureView, relation: str, *, position: str, winners: str) -> str:
+def fetch_sql(
+    view: FeatureView, relation: str, *, position: str, winners: str, packed: bool = False
+) -> str:
     """The second half of ``latest_sql``: the rows whose position is in ``winners`` (all
-    in the window, whose bounds let the scan skip row groups outside it)."""
+    in the window, whose bounds let the scan skip row groups outside it). With
+    ``packed`` winners (see ``winners_sql``), keys and times come from them."""
     ts, created = _times(view)
-    select = [f"{_q(src)} AS {_q(dst)}" for dst, src in source_columns(view).items()]
+    cols = source_columns(view)
+    where = f"WHERE {ts} BETWEEN $start AND $end"
+    if not packed:
+        select = [f"{_q(src)} AS {_q(dst)}" for dst, src in cols.items()]
+        return (
+            f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
+            f"FROM {relation} SEMI JOIN {winners} ON ({position}) = {winners}.__pos {where}"
+        )
+    select = [f"__w.__k{i} AS {_q(k)}" for i, k in enumerate(view.join_keys)]
+    select += [f"__s.{_q(cols[f])} AS {_q(f)}" for f in view.feature_names]
+    select += [f"__w.{EVENT_TS}", f"__w.{CREATED_TS}"]
     return (
-        f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
-        f"FROM {relation} SEMI JOIN {winners} ON ({position}) = {winners}.__pos "
-        f"WHERE {ts} BETWEEN $start AND $end"
+        f"SELECT {', '.join(select)} FROM {relation} AS __s "
+        f"JOIN {winners} AS __w ON ({position}) = __w.__pos {where}"
     )
 
 
@@ -228,7 +250,9 @@ def latest_batches(
             return
         parts = max(1, -(-total // PARTITION_ROWS)) if view.join_keys else 1
         threads = int(conn.sql("SELECT current_setting('threads')").fetchall()[0][0])
-        fetch = fetch_sql(view, relation, position=position, winners="__winners")
+        fetch = fetch_sql(
+            view, relation, position=position, winners="__winners", packed=packed is not None
+        )
         for i in range(parts):
             # Ranking has the machine to itself; the fetch streams while the store writes,
             # so it leaves a core to the store (a local redis-server).
