@@ -1,4 +1,10 @@
-"""The never-older write to Redis: a Lua script per chunk of keys, fed packed arguments.
+"""The never-older write to Redis: MSETNX for chunks of new keys, else a Lua script per
+chunk of keys, fed packed arguments.
+
+A chunk none of whose keys exists yet (a first materialization, new entities) is written
+with one MSETNX: all or nothing, atomically, and with no stored value there is nothing to
+compare, so Redis does about MSET's work. The command is sliced out of one Arrow array of
+RESP-encoded key-value pairs, so Python builds no object per key either.
 
 Each call gets a chunk's keys and values as two blobs with their end offsets, not as one
 argument per key: Python builds no object per key (the blobs are slices of the Arrow
@@ -11,7 +17,8 @@ multi-key commands across slots, it reads and writes one key per command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -91,6 +98,78 @@ def prefixed(prefix: bytes, keys: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(pa.scalar(prefix, pa.binary()), keys, b"")
 
 
+def set_new(client: Any, keys: pa.Array, values: pa.Array) -> tuple[int, list[int]]:
+    """MSETNX ``keys`` (full Redis keys) and ``values`` on a single node, one command per
+    chunk: returns how many keys were written and the starts of the chunks that were not
+    (some key exists), for the script. The first chunk goes alone: when one of its keys
+    exists (a rerun, an incremental window), the others go straight to the script. A
+    repeated key leaves its chunks to the script too: within one MSETNX the last value of
+    a key would win, newer or not."""
+    starts = list(range(0, len(keys), CHUNK))
+    if not _distinct(keys.slice(0, CHUNK)) or _send(client, _msetnx(keys, values, [0])) != [1]:
+        return 0, starts
+    rest = starts[1:]
+    if not rest or not _distinct(keys.slice(CHUNK)):
+        return min(CHUNK, len(keys)), rest
+    replies = _send(client, _msetnx(keys, values, rest), len(rest))
+    left = [lo for lo, done in zip(rest, replies, strict=True) if done != 1]
+    return len(keys) - sum(min(CHUNK, len(keys) - lo) for lo in left), left
+
+
+def _distinct(keys: pa.Array) -> bool:
+    return len(pc.unique(keys)) == len(keys)
+
+
+def _msetnx(keys: pa.Array, values: pa.Array, starts: list[int]) -> list[Any]:
+    """The encoded MSETNX commands, in pieces, of the consecutive chunks at ``starts``:
+    slices of one Arrow array of RESP-encoded key-value pairs (no Python object per key)."""
+    first, stop = starts[0], min(starts[-1] + CHUNK, len(keys))
+    pairs = _resp_pairs(keys.slice(first, stop - first), values.slice(first, stop - first))
+    data, offsets = _buffers(pairs)
+    body = memoryview(data) if data is not None else memoryview(b"")
+    parts: list[Any] = []
+    for lo in starts:
+        hi = min(lo + CHUNK, stop)
+        parts.append(b"*%d\r\n$6\r\nMSETNX\r\n" % (2 * (hi - lo) + 1))
+        parts.append(body[int(offsets[lo - first]) : int(offsets[hi - first])])
+    return parts
+
+
+def _send(client: Any, parts: Sequence[Any], replies: int = 1) -> list[Any]:
+    """Send ``parts`` (encoded commands, whole or in pieces) on one pooled connection and
+    read ``replies`` replies; on any error the connection is dropped, not reused with
+    replies still unread."""
+    pool = client.connection_pool
+    conn = pool.get_connection()
+    try:
+        conn.send_packed_command(list(parts))
+        return [conn.read_response() for _ in range(replies)]
+    except BaseException:
+        conn.disconnect()
+        raise
+    finally:
+        pool.release(conn)
+
+
+def _resp_pairs(keys: pa.Array, values: pa.Array) -> pa.Array:
+    """Each row's key and value as RESP bulk strings, ready to follow an MSETNX header."""
+    crlf = pa.scalar(b"\r\n", pa.binary())
+    return pc.binary_join_element_wise(
+        _bulk_head(keys), keys, crlf, _bulk_head(values), values, crlf, b""
+    )
+
+
+def _bulk_head(arr: pa.Array) -> pa.Array | pa.Scalar:
+    """Each element's RESP bulk-string header: one scalar when all lengths are equal."""
+    lengths = pc.binary_length(arr)
+    bounds = pc.min_max(lengths)
+    if bounds["min"] == bounds["max"]:
+        return pa.scalar(b"$%d\r\n" % bounds["min"].as_py(), pa.binary())
+    digits = lengths.cast(pa.string()).cast(pa.binary())
+    dollar, crlf = pa.scalar(b"$", pa.binary()), pa.scalar(b"\r\n", pa.binary())
+    return pc.binary_join_element_wise(dollar, digits, crlf, b"")
+
+
 def chunk_args(
     keys: pa.Array,
     values: pa.Array,
@@ -98,15 +177,17 @@ def chunk_args(
     *,
     single: bool = False,
     chunk: int | None = None,
+    starts: Sequence[int] | None = None,
 ) -> Iterator[list[bytes]]:
     """The script's arguments for each run of ``chunk`` rows of ``keys`` (full Redis keys)
-    and ``values``; ``single`` for a cluster node (one key per command)."""
+    and ``values`` (only the runs beginning at ``starts``, if given); ``single`` for a
+    cluster node (one key per command)."""
     life = b"" if lifetime_ms is None else str(int(lifetime_ms)).encode()
     mode = b"1" if single else b"0"
     chunk = chunk or CHUNK
     key_data, key_offsets = _buffers(keys)
     value_data, value_offsets = _buffers(values)
-    for lo in range(0, len(keys), chunk):
+    for lo in range(0, len(keys), chunk) if starts is None else starts:
         hi = min(lo + chunk, len(keys))
         kb, ke = _slice(key_data, key_offsets, lo, hi)
         vb, ve = _slice(value_data, value_offsets, lo, hi)

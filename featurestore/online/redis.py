@@ -2,8 +2,9 @@
 
 Key: ``<prefix>:<project>:<view>:<schema version>:<entity key>``; value: the packed record
 of ``_codec``. A key expires ``EXPIRE_MARGIN`` after its value's ttl has passed (reads
-report EXPIRED before that). Writes go through a Lua script per chunk of keys that keeps
-the stored value when it is newer, so late or replayed rows never win. A read is one MGET
+report EXPIRED before that). Writes keep the stored value when it is newer, so late or
+replayed rows never win: a chunk of keys none of which exists yet is one MSETNX, any other
+goes through a Lua script that compares (``_redis_write``). A read is one MGET
 (or, on a cluster, one pipelined round per node). Password and TLS come from the URL
 (``rediss://user:pass@host``) or ``REDIS_PASSWORD``.
 """
@@ -26,7 +27,7 @@ from redis.crc import key_slot
 from featurestore.definitions import FeatureView
 from featurestore.errors import OnlineStoreError, OnlineStoreUnavailableError
 from featurestore.online._pack import codec_for
-from featurestore.online._redis_write import SCRIPT, chunk_args, prefixed
+from featurestore.online._redis_write import SCRIPT, chunk_args, prefixed, set_new
 from featurestore.online.base import ReadRequest, WriteBatch
 from featurestore.repo.config import RedisOnlineConfig
 
@@ -86,15 +87,19 @@ class RedisOnlineStore:
         return self._guard(lambda: self._run_script(keys, values, lifetime_ms))
 
     def _run_script(self, keys: pa.Array, values: pa.Array, lifetime_ms: int | None) -> int:
-        """Run the write script over chunks of ``keys`` in one pipeline: one round trip,
-        or one per node on a cluster."""
+        """Write chunks of ``keys`` with MSETNX where none exists yet (single node, no
+        ttl), and the others with the script in one pipeline: one round trip, or one per
+        node on a cluster."""
         if not len(keys):
             return 0
         if not self.config.cluster:
+            written, starts = 0, None
+            if lifetime_ms is None:  # MSETNX sets no expiry
+                written, starts = set_new(self.client, keys, values)
             pipe = self.client.pipeline(transaction=False)
-            for args in chunk_args(keys, values, lifetime_ms):
+            for args in chunk_args(keys, values, lifetime_ms, starts=starts):
                 self._script(args=args, client=pipe)
-            return int(sum(pipe.execute()))
+            return written + int(sum(pipe.execute()))
         # A cluster refuses scripts in its own pipelines: group keys by the node serving
         # their slot and pipeline to each node directly.
         by_node: dict[str, tuple[Any, list[int]]] = {}

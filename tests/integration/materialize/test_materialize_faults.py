@@ -95,9 +95,16 @@ def _dump(url: str, project: str) -> dict[bytes, tuple[bytes, int]]:
     return out
 
 
-def test_killed_mid_job(own_redis: RedisServer, tmp_path: Path, monkeypatch) -> None:
+# A view with a ttl is written by the script (SET ... PXAT per key); one without, where
+# keys are new, by MSETNX.
+TTLS = pytest.mark.parametrize("ttl_days", [3650, None], ids=["ttl", "no-ttl"])
+
+
+@TTLS
+def test_killed_mid_job(own_redis: RedisServer, tmp_path: Path, monkeypatch, ttl_days) -> None:
     monkeypatch.setattr(latest, "BATCH_ROWS", 10)
-    store = make_store(tmp_path / "repo", "redis", own_redis.url, "faults", activity=ROWS)
+    repo = tmp_path / "repo"
+    store = make_store(repo, "redis", own_redis.url, "faults", activity=ROWS, ttl_days=ttl_days)
     batches = []
 
     def kill_after_two(view: str, rows: int) -> None:
@@ -115,18 +122,23 @@ def test_killed_mid_job(own_redis: RedisServer, tmp_path: Path, monkeypatch) -> 
     [result] = store.materialize(ts(0), ts(2), views=["activity"])
     assert result.ok and result.rows_written == 120
     assert list(all_watermarks(store)) == ["activity"]
-    clean = make_store(tmp_path / "clean", "redis", own_redis.url, "clean", activity=ROWS)
+    clean_repo = tmp_path / "clean"
+    clean = make_store(
+        clean_repo, "redis", own_redis.url, "clean", activity=ROWS, ttl_days=ttl_days
+    )
     clean.materialize(ts(0), ts(2), views=["activity"])
     assert _dump(own_redis.url, "faults") == _dump(own_redis.url, "clean")
 
 
+@TTLS
 def test_crash_mid_job_then_rerun_equals_clean_run(
-    redis_url: str, unique_project: str, tmp_path: Path, monkeypatch
+    redis_url: str, unique_project: str, tmp_path: Path, monkeypatch, ttl_days
 ) -> None:
     """Half-written state (the process died after some batches) plus a rerun is a clean run."""
     monkeypatch.setattr(latest, "BATCH_ROWS", 10)
-    store = make_store(tmp_path / "repo", "redis", redis_url, unique_project, activity=ROWS)
-    clean = make_store(tmp_path / "clean", "redis", redis_url, f"{unique_project}_c", activity=ROWS)
+    data = {"activity": ROWS, "ttl_days": ttl_days}
+    store = make_store(tmp_path / "repo", "redis", redis_url, unique_project, **data)
+    clean = make_store(tmp_path / "clean", "redis", redis_url, f"{unique_project}_c", **data)
     try:
 
         def crash(view: str, rows: int) -> None:

@@ -71,12 +71,13 @@ def _write(store, files) -> None:
     window=st.tuples(st.integers(0, 4), st.integers(0, 4)),
     partition_rows=st.sampled_from([2, 5, 1000]),  # several hash partitions, or one
     packed=st.booleans(),  # rank by the packed integer, or by the (event, created, pos) struct
+    ttl=st.booleans(),  # Redis writes new keys of a view without ttl with MSETNX
 )
-def test_latest_matches_reference(repo_factory, files, window, partition_rows, packed) -> None:
+def test_latest_matches_reference(repo_factory, files, window, partition_rows, packed, ttl) -> None:
     start, end = min(window), max(window)
     latest.PARTITION_ROWS = partition_rows
     latest.packed_order = PACKED_ORDER if packed else _struct_order  # type: ignore[assignment]
-    store = repo_factory()
+    store = repo_factory(ttl_days=3650 if ttl else None)
     store.teardown()
     _write(store, files)
     [result] = store.materialize(ts(start), ts(end), views=["activity"])

@@ -113,7 +113,7 @@ def make_store(
     redis_url: str | None,
     project: str,
     *,
-    ttl_days: float = 3650,
+    ttl_days: float | None = 3650,  # None: the activity view has no ttl
     activity: list[dict[str, Any]] | None = None,
     profile: list[dict[str, Any]] | None = None,
     pair: list[dict[str, Any]] | None = None,
@@ -123,7 +123,10 @@ def make_store(
     config = f"project: {project}\n" + online_config(backend, redis_url)
     (repo / "featurestore.yaml").write_text(config)
     (repo / "definitions.py").write_text(
-        textwrap.dedent(DEFINITIONS).replace("TTL_DAYS", repr(ttl_days))
+        textwrap.dedent(DEFINITIONS).replace(
+            "timedelta(days=TTL_DAYS)",
+            "None" if ttl_days is None else f"timedelta(days={ttl_days!r})",
+        )
     )
     write_parquet(repo / "data/activity/part-0.parquet", activity or [], ACTIVITY_SCHEMA)
     write_parquet(repo / "data/profile.parquet", profile or [], PROFILE_SCHEMA)

@@ -89,3 +89,56 @@ def test_ttl_view_expiry_per_key_in_one_batch(repo_factory, backend) -> None:
         assert at_ms == int(expected.timestamp() * 1000)
     assert client.exists(prefix + b"2") == 0
     client.close()
+
+
+def test_new_keys_then_existing_ones_in_later_chunks(repo_factory, monkeypatch) -> None:
+    """The first chunk is all new (MSETNX on Redis), later chunks hold an
+    existing key with a newer value (kept), one with an older value (replaced) and a key
+    repeated within the batch (the newer row wins)."""
+    import featurestore.online._redis_write as redis_write
+
+    monkeypatch.setattr(redis_write, "CHUNK", 3)
+    store = repo_factory(ttl_days=None)  # MSETNX sets no expiry: used for views without ttl
+    view = store.definitions().feature_view("activity")
+    stored = [activity_row(4, 5, plays=100), activity_row(7, 1, plays=101)]
+    store.online_store.write(pack_batch(view, _batch(stored)))
+    incoming = [activity_row(m, 3, plays=m) for m in range(10)]
+    written = store.online_store.write(pack_batch(view, _batch(incoming)))
+    assert written == 9  # all but member 4, whose stored value is newer
+    assert _read(store, view, list(range(10))) == [0, 1, 2, 3, 100, 5, 6, 7, 8, 9]
+    repeated = [activity_row(m, 4, plays=10 + m) for m in (10, 11, 12)]
+    repeated += [activity_row(13, 5, plays=23), activity_row(13, 4, plays=24)]
+    store.online_store.write(pack_batch(view, _batch(repeated)))
+    assert _read(store, view, [10, 11, 12, 13]) == [20, 21, 22, 23]
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("backend", ["redis"])  # two writers on one Redis server
+def test_concurrent_newer_writer_is_never_overwritten(repo_factory, backend) -> None:
+    """A writer of newer values (a push) races a big batch of older ones (a job): every
+    key ends with the newer value. The pusher goes from the last key back, so the job's
+    first chunk is new (MSETNX) while later chunks meet the pushed keys."""
+    import threading
+
+    store = repo_factory(ttl_days=None)
+    view = store.definitions().feature_view("activity")
+    n = 5 * CHUNK
+    older = pack_batch(view, _batch([activity_row(m, 1, plays=1) for m in range(n)]))
+    newer = [
+        pack_batch(view, _batch([activity_row(m, 2, plays=2) for m in range(hi - 50, hi)]))
+        for hi in range(n, 0, -50)
+    ]
+    started = threading.Event()
+
+    def push() -> None:
+        for i, batch in enumerate(newer):
+            store.online_store.write(batch)
+            if i == 0:
+                started.set()
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+    started.wait(10)
+    store.online_store.write(older)
+    pusher.join()
+    assert set(_read(store, view, list(range(n)))) == {2}
