@@ -137,7 +137,8 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
                 "no features requested: set `features.refs` ('view:feature', ...), "
                 "`feature_service` or `model`",
             )
-        entities = self._rows(request.entities, "entity")
+        self._check_rows(request.entities, "entity")
+        entities = codec.decode_rows(request.entities)
         version = self._version()
         with self.metrics.store_latency.labels("read").time():
             response = self.store.get_online_features(
@@ -155,7 +156,8 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
                 f"push target {request.to} is not a PushTarget; use 0 (online), 1 (offline) "
                 "or 2 (online and offline)",
             )
-        rows = self._rows(request.columns, "pushed")
+        self._check_rows(request.columns, "pushed")
+        rows = codec.decode_table(request.columns, "pushed")
         with self.metrics.store_latency.labels("push").time():
             count = self.store.push(request.push_source, rows, to=target)
         return pb.PushResponse(rows=count)
@@ -209,7 +211,7 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _rows(self, columns: Any, what: str) -> Any:
+    def _check_rows(self, columns: Any, what: str) -> None:
         lengths = {len(c.column.nulls) or _length(c.column) for c in columns}
         count = max(lengths, default=0)
         if count > self.max_entities:
@@ -220,7 +222,6 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
             )
         if not columns:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"no {what} columns were sent")
-        return codec.decode_table(columns, what)
 
     def _version(self) -> str:
         version = self.store.pinned_version or self.store.registry.head()

@@ -54,6 +54,35 @@ def test_push_then_lookup_matches_in_process(
     assert remote.to_dict()["slow_double__trips_x2"][1] == 20
 
 
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pa.array([3, 1, 3], pa.int64()),  # the plain path: a list of ints to the store
+        pa.array([3, 1], pa.int32()),  # int32 on the wire, also a plain list
+        pa.array([3, 1], pa.uint8()),  # widened to Int32 on the wire
+        pa.array([3, None, 1], pa.int64()),  # a null key: Arrow to the store, its error
+        pa.array(["3", "1"]),  # strings for an Int64 key: the store's error
+        pa.array([3.0, 1.0]),  # floats for an Int64 key: the store's error
+    ],
+)
+def test_any_key_column_gets_the_in_process_answer(
+    repo_store: FeatureStore, serve: Callable[..., Any], keys: pa.Array
+) -> None:
+    client = FeatureClient(serve(repo_store).address)
+    client.push("driver_push", rows([3], T1, [5]))
+    entity_rows = pa.table({"driver_id": keys})
+    try:
+        local = repo_store.get_online_features("ranker", entity_rows)
+    except RequestError as exc:
+        with pytest.raises(RequestError) as remote_error:
+            client.get_online_features("ranker", entity_rows)
+        assert str(remote_error.value) == str(exc)
+        return
+    remote = client.get_online_features("ranker", entity_rows)
+    assert remote.to_arrow(with_status=True).equals(local.to_arrow(with_status=True))
+    assert remote.to_dict()["trips"][0] == 5
+
+
 def test_service_lookup_and_bad_keys(repo_store: FeatureStore, serve: Callable[..., Any]) -> None:
     client = FeatureClient(serve(repo_store).address)
     client.push("driver_push", rows([3], T1, [5]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -122,15 +123,43 @@ def test_malformed_columns_are_request_errors(column: pb.ValueColumn, message: s
         (["a", "b"], [1, 2], "same length"),  # ragged columns
     ],
 )
-def test_decode_table_rejects_bad_column_sets(
-    names: list[str], lengths: list[int], message: str
+@pytest.mark.parametrize("decode", [codec.decode_table, codec.decode_rows])
+def test_decoding_rejects_bad_column_sets(
+    names: list[str], lengths: list[int], message: str, decode: Any
 ) -> None:
     cols = [
         pb.NamedColumn(name=n, column=pb.ValueColumn(int64_values=pb.Int64Values(values=[0] * k)))
         for n, k in zip(names, lengths, strict=True)
     ]
     with pytest.raises(RequestError, match=message):
-        codec.decode_table(cols)
+        decode(cols)
+
+
+def named(name: str, array: pa.Array) -> pb.NamedColumn:
+    out = pb.NamedColumn(name=name)
+    codec.encode_column(array, out.column, name)
+    return out
+
+
+def test_decode_rows_gives_plain_lists_where_python_holds_the_values_exactly() -> None:
+    rows = codec.decode_rows(
+        [
+            named("i64", pa.array([2**62, -1], pa.int64())),
+            named("i32", pa.array([1, 2], pa.int32())),
+            named("s", pa.array(["é", ""])),
+            named("b", pa.array([b"\x00", b""])),
+            named("with_null", pa.array([1, None], pa.int64())),  # a null: stays Arrow
+            named("f", pa.array([1.5, 2.0])),  # floats: Arrow (the store casts by type)
+            named("t", pa.array([T0, T0], TS)),  # timestamps: Arrow, not micros as ints
+        ]
+    )
+    assert rows["i64"] == [2**62, -1]
+    assert rows["i32"] == [1, 2]
+    assert rows["s"] == ["é", ""]
+    assert rows["b"] == [b"\x00", b""]
+    assert rows["with_null"] == pa.array([1, None], pa.int64())
+    assert rows["f"] == pa.array([1.5, 2.0])
+    assert rows["t"] == pa.array([T0, T0], TS)
 
 
 def test_online_response_roundtrip() -> None:
