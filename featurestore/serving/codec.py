@@ -47,6 +47,8 @@ _DEFAULTS: dict[str, Any] = {
 }
 # Kinds whose values are a fixed-width buffer numpy can view without a copy.
 _FIXED = {"int32_values", "int64_values", "float_values", "double_values", "timestamp_values"}
+# Kinds whose values a Python list holds exactly, when no row is null.
+_PLAIN = {"int32_values", "int64_values", "string_values", "bytes_values"}
 _kind_cache: dict[pa.DataType, str] = {}
 
 
@@ -191,10 +193,6 @@ def decode_rows(
     int, string and bytes columns without nulls as plain Python lists (which the store
     types itself, on its fast path), the others as Arrow arrays."""
     return _decode_named(columns, what, plain=True)
-
-
-# Kinds whose values a Python list holds exactly, when no row is null.
-_PLAIN = {"int32_values", "int64_values", "string_values", "bytes_values"}
 
 
 def _decode_named(
