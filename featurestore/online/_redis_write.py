@@ -102,15 +102,18 @@ def set_new(client: Any, keys: pa.Array, values: pa.Array) -> tuple[int, list[in
     """MSETNX ``keys`` (full Redis keys) and ``values`` on a single node, one command per
     chunk: returns how many keys were written and the starts of the chunks that were not
     (some key exists), for the script. The first chunk goes alone: when one of its keys
-    exists (a rerun, an incremental window), the others go straight to the script. A
-    repeated key leaves its chunks to the script too: within one MSETNX the last value of
-    a key would win, newer or not."""
+    exists (a rerun, an incremental window), the others go straight to the script; a
+    batch of one chunk (a push) goes there at once, in one round trip where a probe
+    finding its keys would take two. A repeated key leaves its chunks to the script too:
+    within one MSETNX the last value of a key would win, newer or not."""
     starts = list(range(0, len(keys), CHUNK))
-    if not _distinct(keys.slice(0, CHUNK)) or _send(client, _msetnx(keys, values, [0])) != [1]:
+    if len(starts) == 1 or not _distinct(keys.slice(0, CHUNK)):
+        return 0, starts
+    if _send(client, _msetnx(keys, values, [0])) != [1]:
         return 0, starts
     rest = starts[1:]
-    if not rest or not _distinct(keys.slice(CHUNK)):
-        return min(CHUNK, len(keys)), rest
+    if not _distinct(keys.slice(CHUNK)):
+        return CHUNK, rest
     replies = _send(client, _msetnx(keys, values, rest), len(rest))
     left = [lo for lo, done in zip(rest, replies, strict=True) if done != 1]
     return len(keys) - sum(min(CHUNK, len(keys) - lo) for lo in left), left

@@ -20,6 +20,7 @@ from featurestore.errors import OnlineStoreError, OnlineStoreUnavailableError
 from featurestore.materialize import latest
 from featurestore.materialize.jobs import materialize
 from featurestore.materialize.watermarks import all_watermarks
+from featurestore.online import _redis_write
 
 pytestmark = pytest.mark.redis
 
@@ -96,13 +97,14 @@ def _dump(url: str, project: str) -> dict[bytes, tuple[bytes, int]]:
 
 
 # A view with a ttl is written by the script (SET ... PXAT per key); one without, where
-# keys are new, by MSETNX.
+# keys are new, by MSETNX (in batches of several chunks: CHUNK is made small).
 TTLS = pytest.mark.parametrize("ttl_days", [3650, None], ids=["ttl", "no-ttl"])
 
 
 @TTLS
 def test_killed_mid_job(own_redis: RedisServer, tmp_path: Path, monkeypatch, ttl_days) -> None:
     monkeypatch.setattr(latest, "BATCH_ROWS", 10)
+    monkeypatch.setattr(_redis_write, "CHUNK", 4)
     repo = tmp_path / "repo"
     store = make_store(repo, "redis", own_redis.url, "faults", activity=ROWS, ttl_days=ttl_days)
     batches = []
@@ -136,6 +138,7 @@ def test_crash_mid_job_then_rerun_equals_clean_run(
 ) -> None:
     """Half-written state (the process died after some batches) plus a rerun is a clean run."""
     monkeypatch.setattr(latest, "BATCH_ROWS", 10)
+    monkeypatch.setattr(_redis_write, "CHUNK", 4)
     data = {"activity": ROWS, "ttl_days": ttl_days}
     store = make_store(tmp_path / "repo", "redis", redis_url, unique_project, **data)
     clean = make_store(tmp_path / "clean", "redis", redis_url, f"{unique_project}_c", **data)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from online_support import ACTIVITY_SCHEMA, activity_row, ts, write_parquet
 
 from featurestore.materialize import latest
+from featurestore.online import _redis_write
 
 MEMBERS = list(range(5))
 PACKED_ORDER = latest.packed_order
@@ -76,6 +77,7 @@ def _write(store, files) -> None:
 def test_latest_matches_reference(repo_factory, files, window, partition_rows, packed, ttl) -> None:
     start, end = min(window), max(window)
     latest.PARTITION_ROWS = partition_rows
+    _redis_write.CHUNK = 2  # batches of several chunks: MSETNX for new keys without ttl
     latest.packed_order = PACKED_ORDER if packed else _struct_order  # type: ignore[assignment]
     store = repo_factory(ttl_days=3650 if ttl else None)
     store.teardown()
@@ -88,9 +90,9 @@ def test_latest_matches_reference(repo_factory, files, window, partition_rows, p
 
 @pytest.fixture(autouse=True)
 def _restore_partition_rows() -> Iterator[None]:
-    saved = latest.PARTITION_ROWS
+    saved = latest.PARTITION_ROWS, _redis_write.CHUNK
     yield
-    latest.PARTITION_ROWS = saved
+    latest.PARTITION_ROWS, _redis_write.CHUNK = saved
     latest.packed_order = PACKED_ORDER  # type: ignore[assignment]
 
 

@@ -48,10 +48,11 @@ def test_repeated_key_in_one_batch_keeps_the_newest(repo_factory, pairs, winner)
     assert _read(store, view, [7]) == [10 + winner]
 
 
-def test_batch_over_several_chunks(repo_factory) -> None:
+@pytest.mark.parametrize("ttl_days", [3650, None])  # the script alone; MSETNX first
+def test_batch_over_several_chunks(repo_factory, ttl_days) -> None:
     """Keys of varying length and values of varying width (a string feature) across chunk
     boundaries; every other entity already holds a newer value."""
-    store = repo_factory()
+    store = repo_factory(ttl_days=ttl_days)
     view = store.definitions().feature_view("activity")
     n = 2 * CHUNK + 37
     members = [m * 7919 for m in range(n)]  # 1 to 8 digits
