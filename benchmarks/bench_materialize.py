@@ -3,17 +3,18 @@
 Generates ROWS feature rows over ENTITIES members x 10 features (Parquet, in a child
 process), then runs, interleaved, for each round:
 
-* featurestore ``materialize``: DuckDB latest-row-per-entity, packing, the Lua
-  never-older write, pipelined;
+* featurestore ``materialize`` into an empty keyspace (new keys: MSETNX), then again over
+  the values it wrote (every key exists: the Lua never-older script);
 * DuckDB alone: draining ``latest_batches`` (no packing, no Redis);
-* ``store.write`` alone on the same pre-packed batches (the Lua script's cost vs MSET), at
-  each ``--chunk-sizes`` (keys per script call);
+* ``store.write`` alone on the same pre-packed batches, into an empty keyspace and over
+  existing values, at each ``--chunk-sizes`` (keys per command);
 * raw pipelined ``SET`` and raw ``MSET`` of the same keys and packed values (``MSET`` as
   ``pipe.mset(dict)``, the reference of the goal, and through ``execute_command`` with a
   flat argument list, redis-py's cheapest path).
 
-Reports entities/s for each, the ratio to raw MSET, Redis CPU per key (from INFO), peak
-RSS growth while materializing (sampled from /proc) and Redis memory per entity. The view
+Reports entities/s for each (best and median of the rounds), the ratio to raw MSET, CPU
+per entity (this process plus redis-server, from INFO), peak RSS growth while
+materializing (sampled from /proc) and Redis memory per entity. The view
 has no ttl, so the raw writes (which set no expiry) do the same work.
 
     .venv/bin/python benchmarks/bench_materialize.py --rows 10000000 --entities 1000000
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -153,10 +155,9 @@ def redis_cpu(client: redis.Redis) -> float:
     return float(info["used_cpu_user"] + info["used_cpu_sys"])
 
 
-def timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+def process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -214,25 +215,36 @@ def main() -> None:
 
         results: dict[str, list[float]] = {}
         cpu: dict[str, list[float]] = {}
+        redis_us: dict[str, list[float]] = {}
         rss: list[int] = []
         memory_per_entity = 0.0
 
         def measure(name: str, fn: Callable[[], object], clear: str | None) -> None:
-            c0 = redis_cpu(client)
-            results.setdefault(name, []).append(timed(fn))
-            cpu.setdefault(name, []).append(redis_cpu(client) - c0)
+            r0, c0, t0 = redis_cpu(client), process_cpu(), time.perf_counter()
+            fn()
+            results.setdefault(name, []).append(time.perf_counter() - t0)
+            server = redis_cpu(client) - r0
+            cpu.setdefault(name, []).append(process_cpu() - c0 + server)
+            redis_us.setdefault(name, []).append(server)
             if clear:
                 unlink_prefix(client, clear)
+
+        def materialize() -> None:
+            store.materialize(START, end)
 
         chunk_sizes = [int(c) for c in args.chunk_sizes.split(",")]
         for _ in range(args.rounds):
             before = client.info("memory")["used_memory"]
             with PeakRss() as peak:
                 base = PeakRss.now()
-                measure("featurestore materialize", lambda: store.materialize(START, end), None)
+                measure("featurestore materialize (new keys)", materialize, None)
             rss.append(peak.peak - base)
             memory_per_entity = (client.info("memory")["used_memory"] - before) / entities
-            unlink_prefix(client, prefix.decode())
+            measure(
+                "materialize again (every key exists)",
+                materialize,
+                prefix.decode(),
+            )
             measure(
                 "DuckDB latest rows only",
                 lambda: sum(b.num_rows for b in latest_batches(store, view, START, end)),
@@ -241,7 +253,12 @@ def main() -> None:
             for size in chunk_sizes:
                 redis_write.CHUNK = size
                 measure(
-                    f"store.write only, {size} keys/call",
+                    f"store.write only, {size} keys/command",
+                    lambda: [online.write(p) for p in packed],
+                    None,
+                )
+                measure(
+                    f"store.write again, {size} (keys exist)",
                     lambda: [online.write(p) for p in packed],
                     prefix.decode(),
                 )
@@ -255,12 +272,23 @@ def main() -> None:
             )
 
         best = {name: entities / min(times) for name, times in results.items()}
-        mset = best["raw MSET"]
-        header = f"{'':38} {'entities/s':>12} {'vs MSET':>8} {'Redis us/key':>13}"
-        print(f"\n{header}   (best of {args.rounds})")
-        for name, rate in best.items():
-            redis_us = 1e6 * min(cpu[name]) / entities
-            print(f"{name:38} {rate:12,.0f} {rate / mset:7.2f}x {redis_us:13.2f}")
+        median = {name: entities / float(np.median(times)) for name, times in results.items()}
+        header = (
+            f"{'':38} {'best/s':>10} {'vs MSET':>8} {'median/s':>10} {'vs MSET':>8}"
+            f" {'CPU us':>7} {'Redis us':>9}"
+        )
+        print(f"\n{header}   ({args.rounds} rounds; CPU: ours + Redis, median per entity)")
+        for name in results:
+            cpu_us = 1e6 * float(np.median(cpu[name])) / entities
+            server_us = 1e6 * float(np.median(redis_us[name])) / entities
+            print(
+                f"{name:38} {best[name]:10,.0f} {best[name] / best['raw MSET']:7.2f}x"
+                f" {median[name]:10,.0f} {median[name] / median['raw MSET']:7.2f}x"
+                f" {cpu_us:7.2f} {server_us:9.2f}"
+            )
+        for name in ["featurestore materialize (new keys)", "materialize again (every key exists)"]:
+            paired = [m / t for m, t in zip(results["raw MSET"], results[name], strict=True)]
+            print(f"{name} / raw MSET, round by round: {', '.join(f'{r:.2f}' for r in paired)}")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"\npeak RSS growth while materializing: {max(rss) / 2**20:,.0f} MiB")
         print(f"Redis memory per entity: {memory_per_entity:,.0f} bytes")
