@@ -58,8 +58,10 @@ _ALLOWED: dict[str, Callable[[pa.DataType], bool]] = {
 }
 
 
-def as_table(frame: Any) -> pa.Table:
-    """A pyarrow Table from a pyarrow Table, a polars or a pandas DataFrame."""
+def as_table(frame: Any, what: str = "rows") -> pa.Table:
+    """A pyarrow Table from a pyarrow Table, a polars or pandas DataFrame, a dict of columns
+    or a list of row dicts; ``RequestError`` naming ``what`` when it is none of those or
+    a column holds values of several types."""
     if isinstance(frame, pa.Table):
         return frame
     if type(frame).__module__.split(".")[0] == "polars":
@@ -68,8 +70,15 @@ def as_table(frame: Any) -> pa.Table:
         return pa.Table.from_pandas(frame, preserve_index=False)
     if isinstance(frame, (Mapping, Sequence)) and not isinstance(frame, (str, bytes)):
         columns, _ = to_columns(frame)
-        return pa.table(columns)
-    msg = f"got {type(frame).__name__}; expected a pyarrow Table or a polars/pandas DataFrame"
+        try:
+            return pa.table(columns)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+            msg = f"{what}: cannot read it as columns of one type each ({exc})"
+            raise RequestError(msg) from None
+    msg = (
+        f"{what} is {type(frame).__name__}; expected a pyarrow Table, a polars/pandas "
+        "DataFrame, a dict of columns or a list of row dicts"
+    )
     raise RequestError(msg)
 
 

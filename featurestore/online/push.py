@@ -47,7 +47,7 @@ def push(store: FeatureStore, push_source_name: str, df: Any, to: str = "online"
         msg = f"push: to={to!r}; allowed: {', '.join(TARGETS)}"
         raise RequestError(msg)
     views = store.definitions().views_of_push_source(push_source_name)
-    table = _prepare(as_table(df), views, push_source_name)
+    table = _prepare(as_table(df, "df"), views, push_source_name)
     if table.num_rows == 0:
         return 0
     if to in ("offline", "online_and_offline"):

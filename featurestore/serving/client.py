@@ -21,6 +21,7 @@ from featurestore._proto import serving_pb2 as pb
 from featurestore._proto import serving_pb2_grpc as pb_grpc
 from featurestore.definitions import FeatureService
 from featurestore.errors import OnlineStoreUnavailableError, RequestError, ServerError
+from featurestore.online._entity_rows import as_table
 from featurestore.online.response import OnlineResponse
 from featurestore.serving import codec
 from featurestore.serving.auth import read_pem
@@ -144,7 +145,7 @@ class FeatureClient:
         else:
             request.features.refs.extend(features)
         if not _encode_plain_rows(entity_rows, request.entities):
-            table = _to_table(entity_rows, "entity_rows")
+            table = as_table(entity_rows, "entity_rows")
             codec.encode_table(
                 zip(table.column_names, table.columns, strict=True), request.entities
             )
@@ -160,7 +161,7 @@ class FeatureClient:
             msg = f"push target {to!r} is not one of {sorted(_PUSH_TARGETS)}"
             raise RequestError(msg)
         request = pb.PushRequest(push_source=push_source, to=_PUSH_TARGETS[to])
-        table = _to_table(df, "df")
+        table = as_table(df, "df")
         codec.encode_table(zip(table.column_names, table.columns, strict=True), request.columns)
         return int(self._call(self._stub.Push, request, timeout).rows)
 
@@ -202,7 +203,7 @@ class FeatureClient:
             command["features"] = list(features.feature_refs)
         else:
             command["features"] = list(features)
-        entities = _to_table(entity_df, "entity_df")
+        entities = as_table(entity_df, "entity_df")
         descriptor = fl.FlightDescriptor.for_command(json.dumps(command).encode())
         headers = [(k.encode(), v.encode()) for k, v in self._metadata]
         options = fl.FlightCallOptions(headers=headers, timeout=timeout)
@@ -303,25 +304,6 @@ def _encode_plain_rows(rows: Any, out: Any) -> bool:
     for name, kind, values in columns:
         getattr(out.add(name=name).column, kind).values.extend(values)
     return True
-
-
-def _to_table(data: Any, what: str) -> pa.Table:
-    """Arrow, polars, pandas, a dict of columns or a list of row dicts as an Arrow table."""
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pl.DataFrame):
-        return data.to_arrow()
-    if type(data).__module__.startswith("pandas"):
-        return pa.Table.from_pandas(data, preserve_index=False)
-    try:
-        if isinstance(data, Mapping):
-            return pa.table(
-                {k: list(v) if not isinstance(v, pa.Array) else v for k, v in data.items()}
-            )
-        return pa.Table.from_pylist(list(data))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
-        msg = f"{what}: cannot read it as columns of one type each ({exc})"
-        raise RequestError(msg) from None
 
 
 def _flight_message(exc: Exception) -> str:

@@ -60,3 +60,10 @@ def test_typed_column_errors(values, dtype, message) -> None:
 def test_typed_column_widens() -> None:
     assert typed_column("k", [1, 2], Float64, "request field").type == pa.float64()
     assert typed_column("k", pa.array([3], pa.int8()), Int64, "entity key").to_pylist() == [3]
+
+
+def test_as_table_names_what_is_wrong() -> None:
+    with pytest.raises(RequestError, match=r"^df: cannot read it as columns of one type"):
+        as_table({"m": [1, "two"]}, "df")
+    with pytest.raises(RequestError, match=r"^entity_df is int; expected a pyarrow Table"):
+        as_table(42, "entity_df")

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from featurestore._proto import serving_pb2 as pb
+from featurestore.online._entity_rows import as_table
 from featurestore.serving import codec
-from featurestore.serving.client import _encode_plain_rows, _to_table
+from featurestore.serving.client import _encode_plain_rows
 
 
 def via_arrow(rows: Any) -> pb.GetOnlineFeaturesRequest:
     request = pb.GetOnlineFeaturesRequest()
-    table = _to_table(rows, "entity_rows")
+    table = as_table(rows, "entity_rows")
     codec.encode_table(zip(table.column_names, table.columns, strict=True), request.entities)
     return request
 
