@@ -3,20 +3,15 @@ down, the server stays up, and recovers by itself."""
 
 from __future__ import annotations
 
-import shutil
 import signal
-import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import grpc
 import pyarrow as pa
 import pytest
-import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from featurestore.errors import OnlineStoreUnavailableError, ServerError
@@ -27,65 +22,6 @@ pytestmark = [pytest.mark.grpc, pytest.mark.redis, pytest.mark.slow]
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class OwnRedis:
-    """A throwaway redis-server on a free port, without persistence."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--bind",
-                "127.0.0.1",
-            ],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not on PATH")
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def health(address: str) -> int:
@@ -101,7 +37,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> None:
 
 
 def test_store_down_then_back(
-    own_redis: OwnRedis,
+    own_redis: Any,
     applied_repo: Callable[[str], Any],
     unique_project: str,
     serve: Callable[..., Any],
@@ -141,7 +77,7 @@ def test_store_down_then_back(
 
 
 def test_store_that_hangs_turns_health_not_serving(
-    own_redis: OwnRedis,
+    own_redis: Any,
     applied_repo: Callable[[str], Any],
     unique_project: str,
     serve: Callable[..., Any],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,76 +17,6 @@ from featurestore.serving.client import FeatureClient
 pytestmark = pytest.mark.grpc
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def issue(name: str, cwd: Path, san: str) -> None:
-    """``name.key`` and ``name.pem`` signed by ``ca`` in ``cwd``."""
-    openssl(
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        f"{name}.key",
-        "-out",
-        f"{name}.csr",
-        "-subj",
-        f"/CN={name}",
-        cwd=cwd,
-    )
-    (cwd / f"{name}.ext").write_text(f"subjectAltName={san}\n")
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        f"{name}.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        f"{name}.pem",
-        "-days",
-        "1",
-        "-extfile",
-        f"{name}.ext",
-        cwd=cwd,
-    )
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not on PATH")
-    d = tmp_path_factory.mktemp("certs")
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=test-ca",
-        cwd=d,
-    )
-    issue("server", d, "DNS:localhost,IP:127.0.0.1")
-    issue("client", d, "DNS:client")
-    return d
 
 
 @pytest.fixture
