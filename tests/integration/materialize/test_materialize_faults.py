@@ -3,13 +3,10 @@ they were, and a rerun leaves the store exactly as a clean run would."""
 
 from __future__ import annotations
 
-import shutil
 import signal
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -25,65 +22,6 @@ from featurestore.online import _redis_write
 pytestmark = pytest.mark.redis
 
 ROWS = [activity_row(m, 1 + (m % 7) / 10, plays=m) for m in range(120)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RedisServer:
-    """A throwaway redis-server on a free port, without persistence."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, *extra: str) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                *extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.AuthenticationError:
-                break  # up, and asking for a password
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        client.close()
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not on PATH")
-    server = RedisServer()
-    server.start()
-    yield server
-    server.kill()
 
 
 def _dump(url: str, project: str) -> dict[bytes, tuple[bytes, int]]:
@@ -102,7 +40,7 @@ TTLS = pytest.mark.parametrize("ttl_days", [3650, None], ids=["ttl", "no-ttl"])
 
 
 @TTLS
-def test_killed_mid_job(own_redis: RedisServer, tmp_path: Path, monkeypatch, ttl_days) -> None:
+def test_killed_mid_job(own_redis: Any, tmp_path: Path, monkeypatch, ttl_days) -> None:
     monkeypatch.setattr(latest, "BATCH_ROWS", 10)
     monkeypatch.setattr(_redis_write, "CHUNK", 4)
     repo = tmp_path / "repo"
@@ -161,8 +99,8 @@ def test_crash_mid_job_then_rerun_equals_clean_run(
         clean.teardown()
 
 
-def test_unreachable_redis(tmp_path: Path) -> None:
-    url = f"redis://user:s3cret@127.0.0.1:{_free_port()}/0"
+def test_unreachable_redis(tmp_path: Path, redis_servers: Callable[..., Any]) -> None:
+    url = f"redis://user:s3cret@127.0.0.1:{redis_servers().port}/0"  # a free port, not started
     store = make_store(tmp_path / "repo", "redis", url, "down", activity=ROWS)
     with pytest.raises(OnlineStoreUnavailableError) as info:
         store.materialize(ts(0), ts(2))
@@ -170,7 +108,7 @@ def test_unreachable_redis(tmp_path: Path) -> None:
     assert all_watermarks(store) == {}
 
 
-def test_password_from_url_or_environment(own_redis: RedisServer, tmp_path: Path, monkeypatch):
+def test_password_from_url_or_environment(own_redis: Any, tmp_path: Path, monkeypatch):
     own_redis.kill()
     own_redis.start("--requirepass", "s3cret")
     url = own_redis.url

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
 from online_support import ACTIVITY_SCHEMA, activity_row, ts, write_parquet
 
-from featurestore.errors import RequestError
+from featurestore.errors import OnlineStoreError, RequestError
 from featurestore.materialize import latest
 from featurestore.materialize.watermarks import all_watermarks, get_watermark
 
@@ -115,6 +117,32 @@ def test_many_batches_stream(repo_factory, monkeypatch) -> None:
     )
     assert result.rows_written == 50 and len(seen) >= 8 and (seen[0], seen[-1]) == (0, 50)
     assert _plays(store, list(range(50))) == list(range(50))
+
+
+def test_a_failing_write_with_a_full_queue_ends_the_job(repo_factory, monkeypatch) -> None:
+    """The store refuses the first batch while the reader has filled the queue: the view
+    fails with the store's message (no hang joining the reader), its watermark unmoved."""
+    # 4 batches: the writer takes the first, 3 fill the queue, and the reader's end-of-data
+    # mark waits for room the failed writer never makes
+    monkeypatch.setattr(latest, "BATCH_ROWS", 2)
+    store = repo_factory(activity=[activity_row(m, 1, plays=m) for m in range(8)])
+
+    def refuse(batch):
+        time.sleep(0.3)  # the reader fills the queue meanwhile
+        raise OnlineStoreError("disk full")
+
+    monkeypatch.setattr(store.online_store, "write", refuse)
+    done: list = []
+    job = threading.Thread(
+        target=lambda: done.append(store.materialize(ts(0), ts(2), views=["activity"])),
+        daemon=True,
+    )
+    job.start()
+    job.join(timeout=30)
+    assert done, "materialize did not return"
+    [result] = done[0]
+    assert not result.ok and "disk full" in (result.error or "")
+    assert get_watermark(store, "activity") is None
 
 
 @pytest.mark.parametrize(
