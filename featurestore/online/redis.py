@@ -142,12 +142,16 @@ class RedisOnlineStore:
         """One read command on a pooled connection of a single node. The client's own
         per-call path (retry wrapper, observability hooks) costs about as much CPU as the
         round trip; this uses the pool directly, which checks out a connection closed by the
-        server (say, a restart) as a fresh one."""
+        server (say, a restart) as a fresh one. On any error the connection is dropped, so
+        a reply left unread never reaches the next caller."""
         pool = self.client.connection_pool
         conn = pool.get_connection()
         try:
             conn.send_command(*args)
             return conn.read_response()
+        except BaseException:
+            conn.disconnect()
+            raise
         finally:
             pool.release(conn)
 
