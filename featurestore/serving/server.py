@@ -50,7 +50,7 @@ class ServeOptions:
     port: int = DEFAULT_PORT
     flight_port: int | None = None
     metrics_port: int | None = None
-    workers: int = 8  # threads answering gRPC calls
+    workers: int = 2  # threads answering gRPC calls (more only contend for the GIL)
     reuse_port: bool = False  # share the gRPC port with other servers that also set it
     tokens: Tokens = field(default_factory=Tokens)
     tls: TlsFiles | None = None
