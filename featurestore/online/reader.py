@@ -44,7 +44,8 @@ class _ViewRead:
     codec: ViewCodec | None = None
     wanted: tuple[str, ...] = ()  # the features above, in order
     ttl_us: int | None = None
-    key_names: tuple[str, ...] = ()  # join keys, which decide its entity keys
+    key_schema: dict[str, ValueType] = field(default_factory=dict)  # the view's join keys
+    key_names: tuple[str, ...] = ()  # "key:type" of each, which decide its entity keys
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def get_online_features(
     for r in plan.reads:
         ids = encoded.get(r.key_names)
         if ids is None:
-            ids = encoded[r.key_names] = _encode_keys(keys, plain, r.view, num_rows)
+            ids = encoded[r.key_names] = _encode_keys(keys, plain, r.key_schema, num_rows)
         requests.append(ReadRequest(r.view, ids))
     raw = store.online_store.read(requests)
     now_us = time.time_ns() // 1000
@@ -117,12 +118,11 @@ def _parts(col: FeatureColumn) -> tuple[pa.Array, pa.Array, pa.Array]:
 def _encode_keys(
     keys: Mapping[str, pa.Array],
     plain: Mapping[str, list[Any] | None],
-    view: FeatureView,
+    schema: Mapping[str, ValueType],
     num_rows: int,
 ) -> list[bytes] | pa.Array:
-    """The view's entity keys: from the request's own Python values when it has them (a
-    few rows), else a column at a time in Arrow."""
-    schema = view.key_schema
+    """A view's entity keys (``schema``: its join keys): from the request's own Python
+    values when it has them (a few rows), else a column at a time in Arrow."""
     if schema and num_rows <= SMALL and all(plain[k] is not None for k in schema):
         return python_keys({k: plain[k] for k in schema}, schema)  # type: ignore[misc]
     return entity_keys(keys, schema, num_rows)
@@ -156,11 +156,12 @@ def _plan(
                 request_schema.update({f.name: f.dtype for f in req.schema})
     key_schema: dict[str, ValueType] = {}
     for r in reads.values():
-        key_schema.update(r.view.key_schema)
+        r.key_schema = r.view.key_schema
+        key_schema.update(r.key_schema)
         r.codec = codec_for(r.view)
         r.wanted = tuple(r.features)
         r.ttl_us = None if r.view.ttl is None else r.view.ttl // timedelta(microseconds=1)
-        r.key_names = tuple(f"{k}:{t}" for k, t in r.view.key_schema.items())
+        r.key_names = tuple(f"{k}:{t}" for k, t in r.key_schema.items())
     index = {name: i for i, name in enumerate(reads)}
     outputs: list[tuple[int, str, str]] = []
     on_demand: list[tuple[int, FeatureSelection]] = []
