@@ -17,7 +17,7 @@ multi-key commands across slots, it reads and writes one key per command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -109,12 +109,12 @@ def set_new(client: Any, keys: pa.Array, values: pa.Array) -> tuple[int, list[in
     starts = list(range(0, len(keys), CHUNK))
     if len(starts) == 1 or not _distinct(keys.slice(0, CHUNK)):
         return 0, starts
-    if _send(client, _msetnx(keys, values, [0])) != [1]:
+    if round_trip(client, lambda _: _msetnx(keys, values, [0])) != [1]:
         return 0, starts
     rest = starts[1:]
     if not _distinct(keys.slice(CHUNK)):
         return CHUNK, rest
-    replies = _send(client, _msetnx(keys, values, rest), len(rest))
+    replies = round_trip(client, lambda _: _msetnx(keys, values, rest), len(rest))
     left = [lo for lo, done in zip(rest, replies, strict=True) if done != 1]
     return len(keys) - sum(min(CHUNK, len(keys) - lo) for lo in left), left
 
@@ -138,14 +138,17 @@ def _msetnx(keys: pa.Array, values: pa.Array, starts: list[int]) -> list[Any]:
     return parts
 
 
-def _send(client: Any, parts: Sequence[Any], replies: int = 1) -> list[Any]:
-    """Send ``parts`` (encoded commands, whole or in pieces) on one pooled connection and
-    read ``replies`` replies; on any error the connection is dropped, not reused with
-    replies still unread."""
+def round_trip(client: Any, encode: Callable[[Any], Any], replies: int = 1) -> list[Any]:
+    """Send what ``encode(connection)`` returns (encoded commands, whole or in pieces) on
+    one connection of a single-node client's pool and read ``replies`` replies. This skips
+    the client's per-call path (retry wrapper, observability hooks), which costs about as
+    much CPU as a round trip; the pool still hands out a connection the server closed (a
+    restart) as a fresh one. On any error the connection is dropped, so a reply left
+    unread never reaches the next caller."""
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
-        conn.send_packed_command(list(parts))
+        conn.send_packed_command(encode(conn))
         return [conn.read_response() for _ in range(replies)]
     except BaseException:
         conn.disconnect()

@@ -27,7 +27,7 @@ from redis.crc import key_slot
 from featurestore.definitions import FeatureView
 from featurestore.errors import OnlineStoreError, OnlineStoreUnavailableError
 from featurestore.online._pack import codec_for
-from featurestore.online._redis_write import SCRIPT, chunk_args, prefixed, set_new
+from featurestore.online._redis_write import SCRIPT, chunk_args, prefixed, round_trip, set_new
 from featurestore.online.base import ReadRequest, WriteBatch
 from featurestore.repo.config import RedisOnlineConfig
 
@@ -131,29 +131,12 @@ class RedisOnlineStore:
         if self.config.cluster:
             values = self._guard(lambda: self.client.mget_nonatomic(all_keys))
         elif len(all_keys) == 1:
-            values = [self._guard(lambda: self._command("GET", all_keys[0]))]
+            values = [self._guard(lambda: _command(self.client, "GET", all_keys[0]))]
         else:
-            values = self._guard(lambda: self._command("MGET", *all_keys))
+            values = self._guard(lambda: _command(self.client, "MGET", *all_keys))
         if len(bounds) == 1:
             return [values]
         return [values[a:b] for a, b in bounds]
-
-    def _command(self, *args: bytes | str) -> Any:
-        """One read command on a pooled connection of a single node. The client's own
-        per-call path (retry wrapper, observability hooks) costs about as much CPU as the
-        round trip; this uses the pool directly, which checks out a connection closed by the
-        server (say, a restart) as a fresh one. On any error the connection is dropped, so
-        a reply left unread never reaches the next caller."""
-        pool = self.client.connection_pool
-        conn = pool.get_connection()
-        try:
-            conn.send_command(*args)
-            return conn.read_response()
-        except BaseException:
-            conn.disconnect()
-            raise
-        finally:
-            pool.release(conn)
 
     def _read_prefix(self, view: FeatureView) -> bytes:
         """``key_prefix`` of a view, cached by identity (registry versions hand out the
@@ -223,6 +206,11 @@ def _expire_at_ms(event_us: np.ndarray, ttl: timedelta | None) -> np.ndarray:
     at = event_us // 1000 + lifetime_ms
     at[at <= int(time.time() * 1000)] = -1
     return at
+
+
+def _command(client: Any, *args: bytes | str) -> Any:
+    """One read command through ``round_trip``."""
+    return round_trip(client, lambda conn: conn.pack_command(*args))[0]
 
 
 def _batched(keys: Iterator[bytes], size: int = SCAN_COUNT) -> Iterator[list[bytes]]:
