@@ -36,16 +36,17 @@ def wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> None:
         time.sleep(0.05)
 
 
+def redis_config(project: str, url: str) -> str:
+    return f"project: {project}\nonline_store:\n  type: redis\n  url: {url}\n"
+
+
 def test_store_down_then_back(
     own_redis: Any,
     applied_repo: Callable[[str], Any],
     unique_project: str,
     serve: Callable[..., Any],
 ) -> None:
-    config = (
-        f"project: {unique_project}\nonline_store:\n  type: redis\n"
-        f"  url: redis://127.0.0.1:{own_redis.port}/0\n"
-    )
+    config = redis_config(unique_project, own_redis.url)
     store = applied_repo(config)
     server = serve(store, probe_interval=0.1)
     client = FeatureClient(server.address, retries=0)
@@ -82,10 +83,7 @@ def test_store_that_hangs_turns_health_not_serving(
     unique_project: str,
     serve: Callable[..., Any],
 ) -> None:
-    config = (
-        f"project: {unique_project}\nonline_store:\n  type: redis\n"
-        f"  url: redis://127.0.0.1:{own_redis.port}/0\n"
-    )
+    config = redis_config(unique_project, own_redis.url)
     server = serve(applied_repo(config), probe_interval=0.1, probe_timeout=0.3)
     assert health(server.address) == SERVING
     assert own_redis.proc is not None
