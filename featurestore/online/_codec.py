@@ -69,7 +69,6 @@ class _Group:
     index: np.ndarray  # (fields, width) byte positions in the record
     names: tuple[str, ...]
     types: tuple[pa.DataType, ...]
-    offsets: tuple[int, ...]  # each field's first byte in the record
     by_rows: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
 
     def gather(self, rows: int, size: int) -> np.ndarray:
@@ -84,10 +83,21 @@ class _Group:
 
 
 @dataclass(frozen=True)
+class _Run:
+    """Fixed-width values of one Arrow type, copied record by record (for a few rows)."""
+
+    kind: pa.DataType
+    width: int
+    names: tuple[str, ...]
+    offsets: tuple[int, ...]  # each field's first byte in the record
+
+
+@dataclass(frozen=True)
 class _Unpack:
     """How to unpack some features of a view (cached per feature list)."""
 
     groups: tuple[_Group, ...]
+    runs: tuple[_Run, ...]  # the same features as ``groups``, by type
     bools: tuple[tuple[str, int], ...]  # (name, byte position in the record)
     var: frozenset[str]
     positions: tuple[tuple[str, int], ...]  # (name, null bit) of every wanted feature
@@ -316,23 +326,25 @@ class ViewCodec:
             count = n - sum(valid)
             if count:
                 masks[name] = (pa.py_buffer(_bitmap(valid)), count)
-        for g in plan.groups:
-            w = g.width
-            blank = bytes(w)
-            data = b"".join(
-                [blank if v is None else v[at : at + w] for at in g.offsets for v in values]
-            )
-            buf = pa.py_buffer(data)
-            whole: dict[int, pa.Array] = {}
-            for k, (name, kind) in enumerate(zip(g.names, g.types, strict=True)):
+        for run in plan.runs:
+            w, names = run.width, run.names
+            if missing:
+                blank = bytes(w)
+                parts = [
+                    blank if v is None else v[at : at + w] for at in run.offsets for v in values
+                ]
+            else:
+                parts = [v[at : at + w] for at in run.offsets for v in values]  # type: ignore[index]
+            buf = pa.py_buffer(b"".join(parts))
+            if not masks and len(names) > 1:  # one array of them all, sliced per feature
+                whole = pa.Array.from_buffers(run.kind, len(names) * n, [None, buf])
+                for k, name in enumerate(names):
+                    columns[name] = whole.slice(k * n, n)
+                continue
+            for k, name in enumerate(names):
                 bits, count = masks.get(name, _VALID)
-                if bits is None:
-                    if id(kind) not in whole:
-                        whole[id(kind)] = pa.Array.from_buffers(kind, len(data) // w, [None, buf])
-                    columns[name] = whole[id(kind)].slice(k * n, n)
-                else:
-                    part = buf.slice(k * n * w, n * w)
-                    columns[name] = pa.Array.from_buffers(kind, n, [bits, part], count)
+                part = buf.slice(k * n * w, n * w) if k else buf
+                columns[name] = pa.Array.from_buffers(run.kind, n, [bits, part], count)
         for name, at in plan.bools:
             bits, count = masks.get(name, _VALID)
             data = pa.py_buffer(_bitmap([v is not None and v[at] != 0 for v in values]))
@@ -391,12 +403,25 @@ class ViewCodec:
                 index=np.array([range(at, at + w) for _, at, _ in items], dtype=np.intp),
                 names=tuple(name for name, _, _ in items),
                 types=tuple(kind for _, _, kind in items),
-                offsets=tuple(at for _, at, _ in items),
             )
             for w, items in by_width.items()
         )
+        by_kind: dict[pa.DataType, list[tuple[str, int, int]]] = {}
+        for w, items in by_width.items():
+            for name, at, kind in items:
+                by_kind.setdefault(kind, []).append((name, at, w))
+        runs = tuple(
+            _Run(
+                kind=kind,
+                width=items[0][2],
+                names=tuple(name for name, _, _ in items),
+                offsets=tuple(at for _, at, _ in items),
+            )
+            for kind, items in by_kind.items()
+        )
         plan = _Unpack(
             groups=groups,
+            runs=runs,
             bools=tuple(bools),
             var=frozenset(f for f in features if f in self._var_names),
             positions=tuple((f, self.positions[f]) for f in dict.fromkeys(features)),

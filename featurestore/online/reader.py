@@ -213,6 +213,8 @@ def _view_columns(read: _ViewRead, stored: list[bytes | None], now_us: int) -> _
             codes = np.where(fresh, _PRESENT, _EXPIRED)
             base = np.where(found, codes, _NOT_FOUND).astype(np.uint8)
         base_statuses = _uint8(base)
+    if not decoded.null_in_row:
+        return {name: (vals, base_statuses, event_ts) for name, vals in decoded.columns.items()}
     out: _Cols = {}
     for name, vals in decoded.columns.items():
         null = decoded.null_in_row.get(name)
