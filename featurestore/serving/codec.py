@@ -40,15 +40,24 @@ _BY_TYPE_NAME = {
     "Bytes": "bytes_values",
     "UnixTimestamp": "timestamp_values",
 }
+# A null row's placeholder value on the wire (its ``nulls`` flag says it is null), of the
+# Python type the field holds (a repeated double field takes the int 0 slowly).
 _DEFAULTS: dict[str, Any] = {
     "bool_values": False,
+    "int32_values": 0,
+    "int64_values": 0,
+    "float_values": 0.0,
+    "double_values": 0.0,
     "string_values": "",
     "bytes_values": b"",
+    "timestamp_values": 0,
 }
 # Kinds whose values are a fixed-width buffer numpy can view without a copy.
 _FIXED = {"int32_values", "int64_values", "float_values", "double_values", "timestamp_values"}
 # Kinds whose values a Python list holds exactly, when no row is null.
 _PLAIN = {"int32_values", "int64_values", "string_values", "bytes_values"}
+_FEW = 128  # columns up to this many rows are encoded through Python lists, not numpy
+_INT64 = pa.int64()
 _kind_cache: dict[pa.DataType, str] = {}
 
 
@@ -69,48 +78,54 @@ def _kind_of(arrow_type: pa.DataType, name: str) -> str:
     return kind
 
 
-def null_mask(array: pa.Array) -> np.ndarray | None:
-    """True where ``array`` is null, read from its validity bitmap; None without nulls."""
-    if not array.null_count:
-        return None
-    bits = np.frombuffer(array.buffers()[0], np.uint8)
-    valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))
-    return np.asarray(valid[array.offset :] == 0)
-
-
 def encode_column(array: pa.Array | pa.ChunkedArray, out: pb.ValueColumn, name: str) -> None:
     """Fill ``out`` with ``array``'s values; ``name`` is used in error messages."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+    if isinstance(array, pa.ChunkedArray):  # a table's column: most often one chunk
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
     kind = _kind_of(array.type, name)
     if kind == "list_values":
         if array.null_count:
             out.nulls.extend(array.is_null().to_pylist())
         _encode_list(array, out, name)
         return
-    target, dtype = _KINDS[kind]
+    target = _KINDS[kind][0]
     if array.type != target:
         try:  # timestamps truncate to microseconds; other casts must be lossless
             array = array.cast(target, safe=kind != "timestamp_values")
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             msg = f"column {name!r}: cannot send {array.type} as {target}: {exc}"
             raise RequestError(msg) from None
-    mask = null_mask(array)
-    if mask is not None:
-        out.nulls.extend(mask.tolist())
     field = getattr(out, kind)
     field.SetInParent()
-    values: list[Any]
+    repeated = field.micros if kind == "timestamp_values" else field.values
+    if len(array) <= _FEW:  # on few rows, Python's list work costs less than numpy calls
+        values = (array.view(_INT64) if kind == "timestamp_values" else array).to_pylist()
+        if array.null_count:
+            out.nulls.extend([v is None for v in values])
+            default = _DEFAULTS[kind]
+            values = [default if v is None else v for v in values]
+        repeated.extend(values)
+        return
+    mask = _null_mask(array) if array.null_count else None
+    if mask is not None:
+        out.nulls.extend(mask.tolist())
     if kind in _FIXED:
-        data = np.frombuffer(array.buffers()[1], dtype, array.offset + len(array))
+        data = np.frombuffer(array.buffers()[1], _KINDS[kind][1], array.offset + len(array))
         data = data[array.offset :]
-        values = (np.where(mask, 0, data) if mask is not None else data).tolist()
+        values = (np.where(mask, _DEFAULTS[kind], data) if mask is not None else data).tolist()
     else:
         values = array.to_pylist()
         if mask is not None:
             default = _DEFAULTS[kind]
             values = [default if v is None else v for v in values]
-    (field.micros if kind == "timestamp_values" else field.values).extend(values)
+    repeated.extend(values)
+
+
+def _null_mask(array: pa.Array) -> np.ndarray:
+    """True where ``array`` is null, read from its validity bitmap."""
+    bits = np.frombuffer(array.buffers()[0], np.uint8)
+    valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))
+    return np.asarray(valid[array.offset :] == 0)
 
 
 def _encode_list(array: pa.Array, out: pb.ValueColumn, name: str) -> None:

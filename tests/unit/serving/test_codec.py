@@ -52,6 +52,50 @@ def test_roundtrip_keeps_values_and_nulls(array: pa.Array, expected_type: pa.Dat
     assert out.to_pylist() == array.to_pylist()
 
 
+_SCALARS = [
+    (pa.bool_(), "bool_values", lambda i: i % 2 == 0, False),
+    (pa.int32(), "int32_values", lambda i: i - 5, 0),
+    (pa.int64(), "int64_values", lambda i: 2**40 + i, 0),
+    (pa.float32(), "float_values", lambda i: i + 0.5, 0.0),
+    (pa.float64(), "double_values", lambda i: i / 3, 0.0),
+    (pa.string(), "string_values", lambda i: f"s{i}", ""),
+    (pa.binary(), "bytes_values", lambda i: bytes([i % 256]), b""),
+    (TS, "timestamp_values", lambda i: 1_767_225_600_000_000 + i, 0),
+]
+
+
+@pytest.mark.parametrize("rows", [3, 1000])  # few rows go through Python lists, more numpy
+@pytest.mark.parametrize(("arrow_type", "kind", "value", "default"), _SCALARS)
+def test_sliced_columns_with_nulls_send_a_placeholder_per_null_row(
+    arrow_type: pa.DataType, kind: str, value: Any, default: Any, rows: int
+) -> None:
+    full = [None if i % 3 == 1 else value(i) for i in range(rows + 2)]
+    array = pa.array(full, arrow_type).slice(1, rows)  # an offset into shared buffers
+    col = pb.ValueColumn()
+    codec.encode_column(array, col, "c")
+    field = getattr(col, kind)
+    sent = list(field.micros if kind == "timestamp_values" else field.values)
+    want = full[1 : rows + 1]
+    assert list(col.nulls) == [v is None for v in want]
+    assert sent == [default if v is None else v for v in want]
+    assert codec.decode_column(col, "c").equals(array)
+
+
+@pytest.mark.parametrize("rows", [3, 1000])
+@pytest.mark.parametrize(("arrow_type", "kind", "value", "default"), _SCALARS)
+def test_sliced_columns_without_nulls_send_their_values(
+    arrow_type: pa.DataType, kind: str, value: Any, default: Any, rows: int
+) -> None:
+    array = pa.array([value(i) for i in range(rows + 2)], arrow_type).slice(2)
+    col = pb.ValueColumn()
+    codec.encode_column(array, col, "c")
+    field = getattr(col, kind)
+    sent = list(field.micros if kind == "timestamp_values" else field.values)
+    assert not col.nulls
+    assert sent == [value(i) for i in range(2, rows + 2)]
+    assert codec.decode_column(col, "c").equals(array)
+
+
 def test_naive_timestamps_and_dates_are_read_as_utc() -> None:
     naive = pa.array([datetime(2026, 1, 2, 3, 4, 5)], pa.timestamp("ns"))
     assert roundtrip(naive).to_pylist() == [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)]
