@@ -140,10 +140,13 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
         self._check_rows(request.entities, "entity")
         entities = codec.decode_rows(request.entities)
         version = self._version()
-        with self.metrics.store_latency.labels("read").time():
+        start = time.perf_counter()
+        try:
             response = self.store.get_online_features(
                 features, entities, full_feature_names=request.full_feature_names
             )
+        finally:
+            self.metrics.observe_store("read", time.perf_counter() - start)
         return codec.response_to_proto(response, version)
 
     def _push(self, request: pb.PushRequest) -> pb.PushResponse:
@@ -158,8 +161,11 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
             )
         self._check_rows(request.columns, "pushed")
         rows = codec.decode_table(request.columns, "pushed")
-        with self.metrics.store_latency.labels("push").time():
+        start = time.perf_counter()
+        try:
             count = self.store.push(request.push_source, rows, to=target)
+        finally:
+            self.metrics.observe_store("push", time.perf_counter() - start)
         return pb.PushResponse(rows=count)
 
     def _list_views(self, request: pb.ListFeatureViewsRequest) -> pb.ListFeatureViewsResponse:
