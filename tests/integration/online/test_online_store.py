@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -210,3 +211,27 @@ def test_redis_reads_survive_a_restart(own_redis, tmp_path) -> None:
     own_redis.start()
     store.online_store.write(pack_batch(view, _batch([activity_row(2, 5, plays=9)])))
     assert _plays(store, view, [1, 2]) == [None, 9]
+
+
+@pytest.mark.redis
+def test_a_read_that_timed_out_leaves_no_reply_for_the_next(own_redis) -> None:
+    """The late reply of a read that gave up must not answer the next read on the same
+    connection: a failed read's connection is closed, never reused."""
+    import redis
+
+    from featurestore.online.redis import RedisOnlineStore
+    from featurestore.repo.config import RedisOnlineConfig
+
+    client = redis.Redis.from_url(own_redis.url)
+    client.set(b"a", b"first")
+    client.set(b"b", b"second")
+    store = RedisOnlineStore(RedisOnlineConfig(type="redis", url=own_redis.url, timeout=0.2), "p")
+    reads = store._reads
+    assert reads is not None
+    assert reads.command("GET", b"a") == b"first"  # one idle connection now
+    client.execute_command("CLIENT", "PAUSE", 600, "ALL")  # the server answers in 0.6 s
+    with pytest.raises(redis.TimeoutError):
+        reads.command("GET", b"a")
+    time.sleep(0.7)
+    assert reads.command("GET", b"b") == b"second"
+    store.close()
