@@ -58,23 +58,24 @@ _FIXED = {"int32_values", "int64_values", "float_values", "double_values", "time
 _PLAIN = {"int32_values", "int64_values", "string_values", "bytes_values"}
 _FEW = 128  # columns up to this many rows are encoded through Python lists, not numpy
 _INT64 = pa.int64()
-_kind_cache: dict[pa.DataType, str] = {}
+_kind_by_id: dict[int, str] = {}  # a scalar Arrow type's id decides its kind
 
 
 def _kind_of(arrow_type: pa.DataType, name: str) -> str:
-    """The ValueColumn kind for an Arrow type (cached: the lookup runs per column)."""
-    kind = _kind_cache.get(arrow_type)
-    if kind is None:
-        try:
-            value_type = from_arrow(arrow_type)
-        except DefinitionError as exc:
-            msg = f"column {name!r}: {exc}; supported: bool, integers, floats, strings, "
-            msg += "binary, timestamps, dates and lists of these"
-            raise RequestError(msg) from None
-        kind = (
-            "list_values" if isinstance(value_type, ArrayType) else (_BY_TYPE_NAME[value_type.name])
-        )
-        _kind_cache[arrow_type] = kind
+    """The ValueColumn kind for an Arrow type (scalar kinds are cached by type id: hashing
+    a timestamp type costs more than encoding a small column)."""
+    kind = _kind_by_id.get(arrow_type.id)
+    if kind is not None:
+        return kind
+    try:
+        value_type = from_arrow(arrow_type)
+    except DefinitionError as exc:
+        msg = f"column {name!r}: {exc}; supported: bool, integers, floats, strings, "
+        msg += "binary, timestamps, dates and lists of these"
+        raise RequestError(msg) from None
+    if isinstance(value_type, ArrayType):
+        return "list_values"  # not cached: whether a list is sent depends on its items
+    kind = _kind_by_id[arrow_type.id] = _BY_TYPE_NAME[value_type.name]
     return kind
 
 
@@ -96,10 +97,16 @@ def encode_column(array: pa.Array | pa.ChunkedArray, out: pb.ValueColumn, name: 
             msg = f"column {name!r}: cannot send {array.type} as {target}: {exc}"
             raise RequestError(msg) from None
     field = getattr(out, kind)
-    field.SetInParent()
+    if not len(array):
+        field.SetInParent()  # the kind says the type of an empty column; values set it too
     repeated = field.micros if kind == "timestamp_values" else field.values
     if len(array) <= _FEW:  # on few rows, Python's list work costs less than numpy calls
-        values = (array.view(_INT64) if kind == "timestamp_values" else array).to_pylist()
+        if kind != "timestamp_values":
+            values = array.to_pylist()
+        elif array.null_count:
+            values = array.view(_INT64).to_pylist()
+        else:  # the cheapest way to micros
+            values = _numbers(array, np.int64).tolist()
         if array.null_count:
             out.nulls.extend([v is None for v in values])
             default = _DEFAULTS[kind]
@@ -110,8 +117,7 @@ def encode_column(array: pa.Array | pa.ChunkedArray, out: pb.ValueColumn, name: 
     if mask is not None:
         out.nulls.extend(mask.tolist())
     if kind in _FIXED:
-        data = np.frombuffer(array.buffers()[1], _KINDS[kind][1], array.offset + len(array))
-        data = data[array.offset :]
+        data = _numbers(array, _KINDS[kind][1])
         values = (np.where(mask, _DEFAULTS[kind], data) if mask is not None else data).tolist()
     else:
         values = array.to_pylist()
@@ -126,6 +132,11 @@ def _null_mask(array: pa.Array) -> np.ndarray:
     bits = np.frombuffer(array.buffers()[0], np.uint8)
     valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))
     return np.asarray(valid[array.offset :] == 0)
+
+
+def _numbers(array: pa.Array, dtype: Any) -> np.ndarray:
+    """A fixed-width ``array``'s values buffer as numpy (whatever null rows hold)."""
+    return np.frombuffer(array.buffers()[1], dtype, array.offset + len(array))[array.offset :]
 
 
 def _encode_list(array: pa.Array, out: pb.ValueColumn, name: str) -> None:

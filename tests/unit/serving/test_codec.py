@@ -109,9 +109,17 @@ def test_chunked_arrays_are_combined() -> None:
     assert codec.decode_column(col, "c").to_pylist() == [1, 2, 3]
 
 
-def test_unsupported_arrow_type_names_the_column() -> None:
+@pytest.mark.parametrize(
+    "array",
+    [
+        pa.array([{"a": 1}]),  # a struct
+        pa.array([[{"a": 1}]]),  # a list of structs, after a list of ints was sent
+    ],
+)
+def test_unsupported_arrow_type_names_the_column(array: pa.Array) -> None:
+    codec.encode_column(pa.array([[1]]), pb.ValueColumn(), "ints")
     with pytest.raises(RequestError, match=r"column 'weird'.*supported"):
-        codec.encode_column(pa.array([{"a": 1}]), pb.ValueColumn(), "weird")
+        codec.encode_column(array, pb.ValueColumn(), "weird")
 
 
 def test_uint64_too_large_is_refused_not_wrapped() -> None:
