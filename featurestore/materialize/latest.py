@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import fsspec
 import pyarrow as pa
+import pyarrow.dataset as ds
 from fsspec.implementations.local import LocalFileSystem
 
 from featurestore.definitions import FeatureView, PushSource
@@ -33,6 +34,7 @@ BATCH_ROWS = 100_000
 # Entities are split by key hash so that each query ranks about this many source rows:
 # DuckDB's memory follows one part (its narrow ranking columns), whatever the table size.
 PARTITION_ROWS = 10_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def source_columns(view: FeatureView) -> dict[str, str]:
@@ -155,9 +157,38 @@ def packed_order(
     relation: str,
     params: dict[str, Any],
     position_bits: int,
+    dataset: ds.Dataset | None = None,
 ) -> tuple[bool, PackedOrder | None]:
-    """Scan the window's times once: whether it holds any row, and a ``PackedOrder`` when
-    (event, created, position) fit in 127 bits (else None)."""
+    """Whether the window may hold a row, and a ``PackedOrder`` when (event, created,
+    position) fit in 127 bits (else None). The time bounds come from the Parquet statistics
+    of ``dataset`` (every row's times, the events clipped to the window) when every file
+    has them, else from a scan of the window's times."""
+    source = view.batch_source
+    bounds = None
+    if dataset is not None:
+        bounds = statistics_bounds(dataset, source.timestamp_field, source.created_timestamp_column)
+    if bounds is None:
+        e_min, e_max, c_min, c_max = _scanned_bounds(conn, view, relation, params)
+    else:
+        e_min, e_max, c_min, c_max = bounds
+        if e_min is not None and e_max is not None:
+            e_min = max(e_min, _epoch_us(params["start"]))
+            e_max = min(e_max, _epoch_us(params["end"]))
+    if e_min is None or e_max is None or e_min > e_max:
+        return False, None
+    event_bits = int(e_max - e_min).bit_length()
+    created_bits = 0 if c_min is None or c_max is None else int(c_max - c_min + 1).bit_length()
+    if max(event_bits, created_bits) > 62 or event_bits + created_bits + position_bits > 127:
+        return True, None
+    return True, PackedOrder(int(e_min), int(c_min or 0), created_bits, position_bits)
+
+
+Bounds = tuple[int | None, int | None, int | None, int | None]  # event min, max, created min, max
+
+
+def _scanned_bounds(
+    conn: duckdb.DuckDBPyConnection, view: FeatureView, relation: str, params: dict[str, Any]
+) -> Bounds:
     cols = source_columns(view)
     ts, created = _times(view)
     where = "".join(f" AND {_q(cols[k])} IS NOT NULL" for k in view.join_keys)
@@ -167,13 +198,59 @@ def packed_order(
         f"WHERE {ts} BETWEEN $start AND $end{where}"
     )
     e_min, e_max, c_min, c_max = conn.sql(sql, params=params).fetchall()[0]
-    if e_min is None:
-        return False, None
-    event_bits = int(e_max - e_min).bit_length()
-    created_bits = 0 if c_min is None else int(c_max - c_min + 1).bit_length()
-    if max(event_bits, created_bits) > 62 or event_bits + created_bits + position_bits > 127:
-        return True, None
-    return True, PackedOrder(int(e_min), int(c_min or 0), created_bits, position_bits)
+    return e_min, e_max, c_min, c_max
+
+
+def statistics_bounds(dataset: ds.Dataset, event: str, created: str | None) -> Bounds | None:
+    """The least and greatest times (microseconds) of every row in the ``event`` and
+    ``created`` columns, from the Parquet row-group statistics; None unless every file
+    stores them as timestamps with statistics (not, say, only as a hive partition, or as
+    INT96)."""
+    fragments = list(dataset.get_fragments())
+    event_bounds = _column_bounds(fragments, event)
+    if event_bounds is None:
+        return None
+    if not created:
+        return (*event_bounds, None, None)
+    created_bounds = _column_bounds(fragments, created)
+    return None if created_bounds is None else (*event_bounds, *created_bounds)
+
+
+_UNIT_US = {"s": 1_000_000, "ms": 1000, "us": 1}
+
+
+def _column_bounds(fragments: list[Any], name: str) -> tuple[int | None, int | None] | None:
+    lo: int | None = None
+    hi: int | None = None
+    for fragment in fragments:
+        schema, meta = fragment.physical_schema, fragment.metadata
+        paths = [meta.schema.column(j).path for j in range(len(meta.schema))]
+        if name not in schema.names or name not in paths:
+            return None
+        field = schema.field(name)
+        if not pa.types.is_timestamp(field.type):
+            return None
+        index = paths.index(name)
+        for g in range(meta.num_row_groups):
+            chunk = meta.row_group(g).column(index)
+            stats = chunk.statistics
+            if stats is None or stats.physical_type != "INT64":
+                return None
+            if not stats.has_min_max:
+                if stats.has_null_count and stats.null_count == chunk.num_values:
+                    continue  # all null
+                return None
+            if field.type.unit == "ns":  # epoch_us of a nanosecond time truncates
+                low, high = stats.min_raw // 1000, -(-stats.max_raw // 1000)
+            else:
+                low, high = (v * _UNIT_US[field.type.unit] for v in (stats.min_raw, stats.max_raw))
+            lo = low if lo is None else min(lo, low)
+            hi = high if hi is None else max(hi, high)
+    return lo, hi
+
+
+def _epoch_us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def target_schema(view: FeatureView) -> pa.Schema:
@@ -245,7 +322,7 @@ def latest_batches(
         row_bits = max(1, total.bit_length())
         position = f"(file_index::BIGINT << {row_bits}) | file_row_number"
         position_bits = row_bits + (len(files) - 1).bit_length()
-        any_rows, packed = packed_order(conn, view, relation, params, position_bits)
+        any_rows, packed = packed_order(conn, view, relation, params, position_bits, dataset)
         if not any_rows:
             return
         parts = max(1, -(-total // PARTITION_ROWS)) if view.join_keys else 1
@@ -255,6 +332,11 @@ def latest_batches(
         # busy machine.
         threads = int(conn.sql("SELECT current_setting('threads')").fetchall()[0][0])
         conn.execute(f"SET threads = {max(1, threads - 1)}")
+        # Integer join keys of a small range (per their Parquet statistics) are grouped in
+        # a perfect hash table, an array indexed by key: ranking 10M rows took ~40% less
+        # CPU. The array has a slot per key in the range, whatever the number of entities:
+        # at most about as many as there are rows.
+        conn.execute(f"SET perfect_ht_threshold = {min(22, max(12, row_bits))}")
         fetch = fetch_sql(
             view, relation, position=position, winners="__winners", packed=packed is not None
         )
