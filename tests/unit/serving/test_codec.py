@@ -43,6 +43,8 @@ def roundtrip(array: pa.Array) -> pa.Array:
         (pa.array([[1, 2], None, [], [3]], pa.list_(pa.int64())), pa.list_(pa.int64())),
         (pa.array([["x", None]], pa.list_(pa.string())), pa.list_(pa.string())),  # null item
         (pa.array([], pa.float64()), pa.float64()),  # empty column keeps its type
+        (pa.array([0.0, 0.0]), pa.float64()),  # only zeros (proto3 defaults) keeps its type
+        (pa.array([None], pa.int64()), pa.int64()),  # only a null keeps its type
         (pa.array([], pa.list_(pa.int32())), pa.list_(pa.int32())),  # empty list column
     ],
 )
