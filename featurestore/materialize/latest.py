@@ -34,6 +34,8 @@ BATCH_ROWS = 100_000
 # Entities are split by key hash so that each query ranks about this many source rows:
 # DuckDB's memory follows one part (its narrow ranking columns), whatever the table size.
 PARTITION_ROWS = 10_000_000
+# Files of at least this many rows on average are fetched one query each (``_by_file``).
+FILE_ROWS = 250_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -131,13 +133,33 @@ def fetch_sql(
             f"SELECT {', '.join(select)}, {ts} AS {EVENT_TS}, {created} AS {CREATED_TS} "
             f"FROM {relation} SEMI JOIN {winners} ON ({position}) = {winners}.__pos {where}"
         )
+    return (
+        f"SELECT {_packed_select(view)} FROM {relation} AS __s "
+        f"JOIN {winners} AS __w ON ({position}) = __w.__pos {where}"
+    )
+
+
+def file_fetch_sql(view: FeatureView, file: str, *, span: tuple[int, int], winners: str) -> str:
+    """``fetch_sql`` with packed winners for the rows of one file, whose positions are in
+    ``[span[0], span[1])``: joined on the plain ``file_row_number``, DuckDB filters the
+    scan's rows by the winners' row numbers before it reads their features, instead of
+    probing its hash table with every row."""
+    ts, _ = _times(view)
+    lo, hi = int(span[0]), int(span[1])
+    rows = f"(SELECT *, __pos - {lo} AS __row FROM {winners} WHERE __pos >= {lo} AND __pos < {hi})"
+    return (
+        f"SELECT {_packed_select(view)} FROM read_parquet([{sql_string(file)}], "
+        f"union_by_name=true) AS __s JOIN {rows} AS __w ON file_row_number = __w.__row "
+        f"WHERE {ts} BETWEEN $start AND $end"
+    )
+
+
+def _packed_select(view: FeatureView) -> str:
+    cols = source_columns(view)
     select = [f"__w.__k{i} AS {_q(k)}" for i, k in enumerate(view.join_keys)]
     select += [f"__s.{_q(cols[f])} AS {_q(f)}" for f in view.feature_names]
     select += [f"__w.{EVENT_TS}", f"__w.{CREATED_TS}"]
-    return (
-        f"SELECT {', '.join(select)} FROM {relation} AS __s "
-        f"JOIN {winners} AS __w ON ({position}) = __w.__pos {where}"
-    )
+    return ", ".join(select)
 
 
 def _times(view: FeatureView) -> tuple[str, str]:
@@ -292,6 +314,17 @@ def check_columns(view: FeatureView, schema: pa.Schema, where: str) -> None:
             raise SourceDataError(msg)
 
 
+def _by_file(dataset: ds.Dataset, total: int) -> bool:
+    """Whether to fetch one file at a time: its files have one schema (else a file's own
+    columns differ from the union's) and ``FILE_ROWS`` rows or more on average (a query
+    per file costs more than it saves for small files: 10M rows in 100 files took ~0.5 s
+    more CPU, in 30 files ~0.2 s less, in 10 files ~0.3 s less)."""
+    schemas = [f.physical_schema for f in dataset.get_fragments()]
+    if total < FILE_ROWS * len(schemas):
+        return False
+    return all(s.equals(schemas[0]) for s in schemas[1:])
+
+
 def latest_batches(
     store: FeatureStore, view: FeatureView, start: datetime, end: datetime
 ) -> Iterator[pa.RecordBatch]:
@@ -337,16 +370,34 @@ def latest_batches(
         # CPU. The array has a slot per key in the range, whatever the number of entities:
         # at most about as many as there are rows.
         conn.execute(f"SET perfect_ht_threshold = {min(22, max(12, row_bits))}")
-        fetch = fetch_sql(
-            view, relation, position=position, winners="__winners", packed=packed is not None
-        )
+        if packed is not None and _by_file(dataset, total):
+            # positions ordered: each file's query skips the other files' winners
+            order = " ORDER BY __pos"
+            fetches = [
+                file_fetch_sql(
+                    view, f, span=(i << row_bits, (i + 1) << row_bits), winners="__winners"
+                )
+                for i, f in enumerate(files)
+            ]
+        else:
+            order = ""
+            fetches = [
+                fetch_sql(
+                    view,
+                    relation,
+                    position=position,
+                    winners="__winners",
+                    packed=packed is not None,
+                )
+            ]
         for i in range(parts):
             winners = winners_sql(view, relation, position=position, part=(i, parts), packed=packed)
-            conn.execute(f"CREATE OR REPLACE TEMP TABLE __winners AS {winners}", params)
-            reader = conn.sql(fetch, params=params).to_arrow_reader(BATCH_ROWS)
-            assert reader is not None
-            for batch in reader:
-                yield batch.cast(schema)
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE __winners AS {winners}{order}", params)
+            for fetch in fetches:
+                reader = conn.sql(fetch, params=params).to_arrow_reader(BATCH_ROWS)
+                assert reader is not None
+                for batch in reader:
+                    yield batch.cast(schema)
     except (duckdb.Error, pa.ArrowInvalid) as exc:
         msg = f"view {view.name!r}: cannot read the latest rows from {url!r}: {exc}"
         raise SourceDataError(msg) from None

@@ -56,6 +56,22 @@ def test_tie_rule_event_then_created_then_source_order(repo_factory) -> None:
     assert _plays(store, [1, 2, 3, 4]) == [11, 20, 31, 41]
 
 
+def test_files_of_other_schemas_are_fetched_together(repo_factory, monkeypatch) -> None:
+    """Winners are fetched a file at a time only from files of one schema: a file's own
+    columns are not the union's (here a file without ``genre``)."""
+    monkeypatch.setattr(latest, "FILE_ROWS", 0)  # files of any size are large enough
+    store = repo_factory(activity=[activity_row(1, 1, plays=10), activity_row(2, 1, plays=20)])
+    write_parquet(
+        store.repo_path / "data/activity/part-1.parquet",
+        [{k: v for k, v in activity_row(2, 2, plays=21).items() if k != "genre"}],
+    )
+    store.materialize(ts(0), ts(3))
+    got = store.get_online_features(
+        ["activity:plays", "activity:genre"], {"member_id": [1, 2]}
+    ).to_dict()
+    assert (got["plays"], got["genre"]) == ([10, 21], ["g10", None])
+
+
 def test_watermarks_move_only_for_views_that_succeeded(repo_factory) -> None:
     store = repo_factory(activity=[activity_row(1, 1, plays=1)])
     write_parquet(

@@ -18,6 +18,7 @@ from featurestore.online import _redis_write
 MEMBERS = list(range(5))
 PACKED_ORDER = latest.packed_order
 STATISTICS_BOUNDS = latest.statistics_bounds
+FILE_ROWS = latest.FILE_ROWS
 
 
 def _struct_order(*args):  # the ranking without the packed key: arg_max over the struct
@@ -75,15 +76,17 @@ def _write(store, files) -> None:
     packed=st.booleans(),  # rank by the packed integer, or by the (event, created, pos) struct
     ttl=st.booleans(),  # Redis writes new keys of a view without ttl with MSETNX
     statistics=st.booleans(),  # the packed order's time bounds from Parquet statistics, or a scan
+    by_file=st.booleans(),  # the winners fetched one file at a time, or in one join
 )
 def test_latest_matches_reference(
-    repo_factory, files, window, partition_rows, packed, ttl, statistics
+    repo_factory, files, window, partition_rows, packed, ttl, statistics, by_file
 ) -> None:
     start, end = min(window), max(window)
     latest.PARTITION_ROWS = partition_rows
     _redis_write.CHUNK = 2  # batches of several chunks: MSETNX for new keys without ttl
     latest.packed_order = PACKED_ORDER if packed else _struct_order  # type: ignore[assignment]
     latest.statistics_bounds = STATISTICS_BOUNDS if statistics else lambda *_: None  # type: ignore[assignment]
+    latest.FILE_ROWS = 0 if by_file else FILE_ROWS
     store = repo_factory(ttl_days=3650 if ttl else None)
     store.teardown()
     _write(store, files)
@@ -100,6 +103,7 @@ def _restore_partition_rows() -> Iterator[None]:
     latest.PARTITION_ROWS, _redis_write.CHUNK = saved
     latest.packed_order = PACKED_ORDER  # type: ignore[assignment]
     latest.statistics_bounds = STATISTICS_BOUNDS  # type: ignore[assignment]
+    latest.FILE_ROWS = FILE_ROWS
 
 
 @settings(
