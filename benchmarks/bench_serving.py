@@ -11,7 +11,9 @@ request bytes with one Redis MGET of the same keys our store reads and the same 
 bytes, called with raw bytes. Latency runs are interleaved in blocks (ours, floor, ours, ...)
 so both see the same machine load. Throughput: 8 Python client processes for a fixed time per
 target, and (when ``h2load`` is installed: Debian package nghttp2-client) 8 connections of the
-C load generator h2load, in interleaved rounds, with the server processes' CPU per request.
+C load generator h2load, in interleaved rounds, with the server processes' CPU per request
+and, per round, how many of the connections the kernel gave each of the 2 --reuse-port
+processes (an uneven split, e.g. 6+2, leaves one process short of work).
 Flight: a 1M-row training frame over Arrow Flight beside the same retrieval in-process, when
 the offline retrieval exists.
 """
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -325,6 +328,32 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def connections(pids: list[int], port: int) -> list[int]:
+    """Established TCP connections on local ``port`` that each process holds (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    counts = []
+    for pid in pids:
+        fds = Path(f"/proc/{pid}/fd").iterdir()
+        counts.append(sum(1 for fd in fds if _readlink(fd) in inodes))
+    return counts
+
+
+def _sample_connections(out: list[list[int]], pids: list[int], port: int) -> None:
+    out.append(connections(pids, port))
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # closed since listed
+        return ""
+
+
 def h2load_run(url: str, body: Path, frame: int, clients: int, seconds: float) -> tuple[float, int]:
     """Requests/s of h2load's unary gRPC calls and how many were done; every call must have
     got a whole response message (an error is a trailers-only reply without one)."""
@@ -357,11 +386,21 @@ def bench_h2load(
     URL, with the CPU its server processes used per call."""
     rps: dict[str, list[float]] = {name: [] for name in targets}
     cpu: dict[str, list[float]] = {name: [] for name in targets}
+    # how the kernel spread h2load's connections over --reuse-port processes, per round
+    splits: dict[str, list[list[int]]] = {n: [] for n, (_, p) in targets.items() if len(p) > 1}
     loads = [os.getloadavg()[0]]
     for _ in range(rounds):
         for name, (url, pids) in targets.items():
             before = cpu_seconds(pids)
+            port = int(url.split("/")[2].rsplit(":", 1)[1])
+            idle = connections(pids, port)
+            mid: list[list[int]] = []
+            sample = threading.Timer(seconds / 2, _sample_connections, (mid, pids, port))
+            sample.start()
             rate, done = h2load_run(url, body, frame, clients, seconds)
+            sample.join()
+            if name in splits:
+                splits[name].append([a - b for a, b in zip(mid[0], idle, strict=True)])
             rps[name].append(rate)
             cpu[name].append((cpu_seconds(pids) - before) / done * 1000)
         loads.append(os.getloadavg()[0])
@@ -377,6 +416,12 @@ def bench_h2load(
         print(
             f"| {name} | {np.median(r):.0f} ({r[0]:.0f}-{r[-1]:.0f}) | {np.median(cpu[name]):.3f} |"
         )
+    for name, split in splits.items():
+        rounds_text = ", ".join(
+            f"{'+'.join(map(str, counts))}: {rate:.0f}/s"
+            for counts, rate in zip(split, rps[name], strict=True)
+        )
+        print(f"\n{name}, h2load's connections per process by round: {rounds_text}")
 
 
 # --- flight -----------------------------------------------------------------------------
