@@ -1,11 +1,12 @@
 """One feature server: gRPC ``FeatureServing`` with health and reflection, Arrow Flight for
 training frames, Prometheus metrics, registry hot reload, and a graceful stop on SIGTERM.
 
-Why a synchronous gRPC server with a thread pool, one process (measured, see
-benchmarks/README.md): a bare sync grpcio server doing one Redis MGET per call was as fast
-as grpc.aio with async Redis, alone and under 8 clients; the real lookup handler was no
-faster under grpc.aio; the store's read path is synchronous code; and a second process added
-no throughput on the shared 2-core machine. Threads overlap the Redis round trips.
+Why a synchronous gRPC server with a thread pool (measured, see benchmarks/README.md): a
+bare sync grpcio server doing one Redis MGET per call was as fast as grpc.aio with async
+Redis, alone and under 8 clients; the real lookup handler under grpc.aio used less CPU per
+call in one process but was no faster in two ``--reuse-port`` processes (the way to more
+throughput on more cores); the store's read path is synchronous code. Threads overlap the
+Redis round trips.
 """
 
 from __future__ import annotations
