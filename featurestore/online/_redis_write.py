@@ -59,11 +59,12 @@ end
 local out, w, slots, vs = {}, 0, {}, 1
 for i = 1, n do
   local key, ve = keys[i], vends[i]
+  local value = sub(vb, vs, ve)
   local slot = slots[key]
   local old = slot and out[slot + 1] or olds[i]
   local take = true
-  if old then
-    local ne, nc = sunpack('<i8i8', vb, vs)
+  if old and old ~= value then -- an equal value (a rerun) is a tie: no need to unpack
+    local ne, nc = sunpack('<i8i8', value)
     local oe, oc = sunpack('<i8i8', old)
     take = ne > oe or (ne == oe and nc >= oc)
   end
@@ -74,7 +75,7 @@ for i = 1, n do
       out[slot] = key
       w = w + 2
     end
-    out[slot + 1] = sub(vb, vs, ve)
+    out[slot + 1] = value
   end
   vs = ve + 1
 end

@@ -121,6 +121,22 @@ def test_rerun_is_idempotent(repo_factory) -> None:
     assert first.equals(again)
 
 
+def test_a_rerun_rewrites_equal_values_as_ties(repo_factory, monkeypatch) -> None:
+    """Writing the values a store already holds (a rerun) writes every key again: an equal
+    value is a tie, which goes to the incoming one."""
+    from featurestore.online import _redis_write
+    from featurestore.online._pack import pack_batch
+
+    monkeypatch.setattr(_redis_write, "CHUNK", 2)  # several script calls
+    rows = [activity_row(m, 1 + m / 10, plays=m) for m in (1, 2, 3, 4)]
+    store = repo_factory(activity=rows)
+    view = store.definitions().feature_view("activity")
+    [batch] = latest.latest_batches(store, view, ts(0), ts(5))
+    assert store.online_store.write(pack_batch(view, batch)) == 4
+    assert store.online_store.write(pack_batch(view, batch)) == 4
+    assert _plays(store, [1, 2, 3, 4]) == [1, 2, 3, 4]
+
+
 def test_many_batches_stream(repo_factory, monkeypatch) -> None:
     monkeypatch.setattr(latest, "BATCH_ROWS", 7)
     monkeypatch.setattr(latest, "PARTITION_ROWS", 20)  # 3 hash partitions of the entities
