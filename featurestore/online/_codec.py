@@ -309,9 +309,10 @@ class ViewCodec:
         fresh = None
         if min_event_us is not None and n and min(events) < min_event_us:
             fresh = [e >= min_event_us for e in events]
-        kept = [v is not None for v in values]  # found and fresh
+        found = [v is not None for v in values]
+        kept = found  # found and fresh
         if fresh is not None:
-            kept = [k and f for k, f in zip(kept, fresh, strict=True)]
+            kept = [k and f for k, f in zip(found, fresh, strict=True)]
         columns: dict[str, pa.Array] = {}
         masks: dict[str, tuple[pa.Buffer | None, int]] = {}  # validity; absent: all valid
         null_in_row: dict[str, np.ndarray] = {}
@@ -354,14 +355,14 @@ class ViewCodec:
                 continue
             j = self._var_index[f.name]
             bits, count = masks.get(f.name, _VALID)
-            ok = valid_rows.get(f.name, kept)  # a row without nulls is kept
+            ok = valid_rows.get(f.name, kept)
             parts = [
                 v[t[j] : t[j + 1]] if good else b""  # type: ignore[index]
                 for v, t, good in zip(values, tails, ok, strict=True)
             ]
             columns[f.name] = _var_arrow_few(parts, ok, bits, count, f.dtype)
         return Decoded(
-            found=_all_true(n) if not missing else np.array([v is not None for v in values]),
+            found=_all_true(n) if not missing else np.array(found, dtype=bool),
             missing=missing,
             event_us=np.array(events, dtype=np.int64),
             columns={name: columns[name] for name in features},
