@@ -56,7 +56,7 @@ _DEFAULTS: dict[str, Any] = {
 _FIXED = {"int32_values", "int64_values", "float_values", "double_values", "timestamp_values"}
 # Kinds whose values a Python list holds exactly, when no row is null.
 _PLAIN = {"int32_values", "int64_values", "string_values", "bytes_values"}
-_FEW = 128  # columns up to this many rows are encoded through Python lists, not numpy
+_FEW = 128  # numeric columns up to this many rows are encoded through Python lists
 _INT64 = pa.int64()
 _kind_by_id: dict[int, str] = {}  # a scalar Arrow type's id decides its kind
 
@@ -100,30 +100,24 @@ def encode_column(array: pa.Array | pa.ChunkedArray, out: pb.ValueColumn, name: 
     if not len(array):
         field.SetInParent()  # the kind says the type of an empty column; values set it too
     repeated = field.micros if kind == "timestamp_values" else field.values
-    if len(array) <= _FEW:  # on few rows, Python's list work costs less than numpy calls
-        if kind != "timestamp_values":
-            values = array.to_pylist()
-        elif array.null_count:
-            values = array.view(_INT64).to_pylist()
-        else:  # the cheapest way to micros
-            values = _numbers(array, np.int64).tolist()
-        if array.null_count:
-            out.nulls.extend([v is None for v in values])
-            default = _DEFAULTS[kind]
-            values = [default if v is None else v for v in values]
-        repeated.extend(values)
-        return
-    mask = _null_mask(array) if array.null_count else None
-    if mask is not None:
-        out.nulls.extend(mask.tolist())
-    if kind in _FIXED:
+    if kind in _FIXED and len(array) > _FEW:  # many numbers: numpy beats Python lists
+        mask = _null_mask(array) if array.null_count else None
         data = _numbers(array, _KINDS[kind][1])
-        values = (np.where(mask, _DEFAULTS[kind], data) if mask is not None else data).tolist()
-    else:
-        values = array.to_pylist()
         if mask is not None:
-            default = _DEFAULTS[kind]
-            values = [default if v is None else v for v in values]
+            out.nulls.extend(mask.tolist())
+            data = np.where(mask, _DEFAULTS[kind], data)
+        repeated.extend(data.tolist())
+        return
+    if kind != "timestamp_values":
+        values = array.to_pylist()
+    elif array.null_count:
+        values = array.view(_INT64).to_pylist()
+    else:  # the cheapest way to micros
+        values = _numbers(array, np.int64).tolist()
+    if array.null_count:
+        out.nulls.extend([v is None for v in values])
+        default = _DEFAULTS[kind]
+        values = [default if v is None else v for v in values]
     repeated.extend(values)
 
 
