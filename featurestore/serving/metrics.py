@@ -78,9 +78,10 @@ class ServerMetrics:
             self._child(self.errors, method, code).inc()
         self._child(self.latency, method).observe(seconds)
 
-    def observe_store(self, operation: str, seconds: float) -> None:
-        """Record ``seconds`` spent in the online store on ``operation`` (read, push)."""
-        self._child(self.store_latency, operation).observe(seconds)
+    def time_store(self, operation: str) -> Any:
+        """A context that records the time spent in the online store on ``operation``
+        (read, push), whether or not the store raises."""
+        return self._child(self.store_latency, operation).time()
 
     def record_denied(self, method: str, code: str) -> None:
         """Count a call refused before it ran (no latency: it did no work)."""

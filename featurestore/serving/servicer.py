@@ -140,13 +140,10 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
         self._check_rows(request.entities, "entity")
         entities = codec.decode_rows(request.entities)
         version = self._version()
-        start = time.perf_counter()
-        try:
+        with self.metrics.time_store("read"):
             response = self.store.get_online_features(
                 features, entities, full_feature_names=request.full_feature_names
             )
-        finally:
-            self.metrics.observe_store("read", time.perf_counter() - start)
         return codec.response_to_proto(response, version)
 
     def _push(self, request: pb.PushRequest) -> pb.PushResponse:
@@ -161,11 +158,8 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
             )
         self._check_rows(request.columns, "pushed")
         rows = codec.decode_table(request.columns, "pushed")
-        start = time.perf_counter()
-        try:
+        with self.metrics.time_store("push"):
             count = self.store.push(request.push_source, rows, to=target)
-        finally:
-            self.metrics.observe_store("push", time.perf_counter() - start)
         return pb.PushResponse(rows=count)
 
     def _list_views(self, request: pb.ListFeatureViewsRequest) -> pb.ListFeatureViewsResponse:
