@@ -179,16 +179,14 @@ def packed_order(
     relation: str,
     params: dict[str, Any],
     position_bits: int,
-    dataset: ds.Dataset | None = None,
+    dataset: ds.Dataset,
 ) -> tuple[bool, PackedOrder | None]:
     """Whether the window may hold a row, and a ``PackedOrder`` when (event, created,
     position) fit in 127 bits (else None). The time bounds come from the Parquet statistics
     of ``dataset`` (every row's times, the events clipped to the window) when every file
     has them, else from a scan of the window's times."""
     source = view.batch_source
-    bounds = None
-    if dataset is not None:
-        bounds = statistics_bounds(dataset, source.timestamp_field, source.created_timestamp_column)
+    bounds = statistics_bounds(dataset, source.timestamp_field, source.created_timestamp_column)
     if bounds is None:
         e_min, e_max, c_min, c_max = _scanned_bounds(conn, view, relation, params)
     else:
