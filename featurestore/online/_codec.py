@@ -10,21 +10,24 @@ One record per entity, little-endian, laid out per view::
     payloads  bytes   the variable-width values in schema order (Array values as JSON)
 
 Encoding and decoding work on whole columns (numpy and Arrow compute), never cell by cell,
-except for Array features, which go through JSON. The layout is fingerprinted
-(``schema_version``) and the fingerprint is part of every key, so bytes written under one
-layout are never decoded with another.
+except for Array features, which go through JSON, and for the few rows of an online
+request, which decode row by row (into Arrow arrays, or into Python lists for the server).
+The layout is fingerprinted (``schema_version``) and the fingerprint is part of every key,
+so bytes written under one layout are never decoded with another.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+import operator
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn, cast
 
 import numpy as np
 import pyarrow as pa
@@ -48,6 +51,17 @@ _FIXED: dict[str, str] = {
     "Float64": "<f8",
     "UnixTimestamp": "<i8",
 }
+_STRUCT_CODES = {"Bool": "?", "Int32": "i", "Int64": "q", "Float32": "f", "Float64": "d"}
+
+
+class Listed(NamedTuple):
+    """``Decoded`` as plain Python lists, for a caller that wants Python values."""
+
+    found: list[bool]  # per requested entity
+    fresh: list[bool] | None  # event time not before ``min_event_us``; None: all are
+    event_us: list[int]  # 0 where not found
+    columns: dict[str, list[Any]]  # feature -> values (timestamps as int microseconds),
+    # None where not found, not fresh, or null in the record
 
 
 class Decoded(NamedTuple):
@@ -101,6 +115,9 @@ class _Unpack:
     bools: tuple[tuple[str, int], ...]  # (name, byte position in the record)
     var: frozenset[str]
     positions: tuple[tuple[str, int], ...]  # (name, null bit) of every wanted feature
+    # for ``decode_lists``: (name, null bit, index in the unpacked head or -1 - index of a
+    # variable-width value, what turns that value's bytes into its Python value)
+    items: tuple[tuple[str, int, int, Callable[[bytes], Any] | None], ...]
 
 
 class ViewCodec:
@@ -130,6 +147,11 @@ class ViewCodec:
         self._var_index = {f.name: j for j, f in enumerate(self.var)}
         self._lengths = struct.Struct("<" + "I" * len(self.var))
         self._lengths_at = self._offsets[f"l_{self.var[0].name}"] if self.var else 0
+        # the fixed-width part of a record, as one struct: event, created, null bits,
+        # fixed values (schema order), lengths of the variable-width values
+        codes = "".join(_STRUCT_CODES.get(f.dtype.name, "q") for f in self.fixed)
+        self._head = struct.Struct(f"<qq{null_bytes}s{codes}{'I' * len(self.var)}")
+        self._blank = bytes(self._head.size)  # what a missing row decodes from
         self._unpacks: dict[tuple[str, ...], _Unpack] = {}
 
     @cached_property
@@ -370,7 +392,65 @@ class ViewCodec:
             fresh=None if fresh is None else np.array(fresh, dtype=bool),
         )
 
-    def _mismatch(self) -> None:
+    def decode_lists(
+        self,
+        values: Sequence[bytes | None],
+        features: Sequence[str],
+        min_event_us: int | None = None,
+    ) -> Listed:
+        """``decode`` into Python lists, a row at a time (for a few hundred rows or fewer:
+        the cost is per value)."""
+        plan = self._unpack(tuple(features))
+        if not values:
+            return Listed([], None, [], {name: [] for name, *_ in plan.items})
+        size = self._head.size
+        filled = cast("Sequence[bytes]", values)
+        found = [True] * len(values)
+        if None in values:  # a missing row reads as a blank record, then its values drop
+            found = [v is not None for v in values]
+            filled = [self._blank if v is None else v for v in values]
+        try:  # one tuple per field: the heads unpacked, then transposed
+            fields = list(zip(*map(self._head.unpack_from, filled), strict=True))
+        except struct.error:
+            self._mismatch()
+        bounds = []  # per variable-width value: where it starts and ends in each record
+        end = [size] * len(values)
+        for length in fields[3 + len(self.fixed) :]:
+            start, end = end, list(map(operator.add, end, length))
+            bounds.append((start, end))
+        if list(map(len, filled)) != end:  # the last value must end where the record does
+            self._mismatch()
+        events = list(fields[0])
+        fresh = None
+        if min_event_us is not None and min(events) < min_event_us:
+            fresh = [e >= min_event_us for e in events]
+        kept = found if fresh is None else list(map(operator.and_, found, fresh))
+        dropped = None if all(kept) else [not k for k in kept]  # same for every feature
+        nulls = fields[2]
+        words = None  # per row: its null bits as an int, when some row has one
+        if nulls.count(bytes(self._null_bytes)) != len(nulls):
+            words = [int.from_bytes(b, "little") for b in nulls]
+        columns: dict[str, list[Any]] = {}
+        for name, bit, at, convert in plan.items:
+            if at >= 0:
+                column: Sequence[Any] = fields[at]
+            else:
+                start, end = bounds[-1 - at]
+                column = list(map(operator.getitem, filled, map(slice, start, end)))
+            drop = dropped
+            if words is not None:
+                mask = 1 << bit
+                drop = [not k or bool(w & mask) for k, w in zip(kept, words, strict=True)]
+            if drop is None or not any(drop):
+                columns[name] = list(column) if convert is None else list(map(convert, column))
+            else:
+                columns[name] = [
+                    None if d else x if convert is None else convert(x)
+                    for x, d in zip(column, drop, strict=True)
+                ]
+        return Listed(found=found, fresh=fresh, event_us=events, columns=columns)
+
+    def _mismatch(self) -> NoReturn:
         msg = (
             f"online value of view {self.view.name!r} does not match its schema "
             f"version {self.schema_version}; rematerialize the view"
@@ -420,12 +500,23 @@ class ViewCodec:
             )
             for kind, items in by_kind.items()
         )
+        fixed_at = {f.name: 3 + i for i, f in enumerate(self.fixed)}
+        listed = tuple(
+            (
+                name,
+                self.positions[name],
+                fixed_at.get(name, -1 - self._var_index.get(name, 0)),
+                _from_bytes(self.types[name]),
+            )
+            for name in dict.fromkeys(features)
+        )
         plan = _Unpack(
             groups=groups,
             runs=runs,
             bools=tuple(bools),
             var=frozenset(f for f in features if f in self._var_names),
             positions=tuple((f, self.positions[f]) for f in dict.fromkeys(features)),
+            items=listed,
         )
         if len(self._unpacks) < 256:
             self._unpacks[features] = plan
@@ -506,6 +597,13 @@ def _var_arrow_few(
     ]
     kind = pa.string() if dtype.name == "String" else pa.binary()
     return pa.Array.from_buffers(kind, len(parts), buffers, null_count=nulls)
+
+
+def _from_bytes(dtype: ValueType) -> Callable[[bytes], Any] | None:
+    """What turns a variable-width value's stored bytes into its Python value."""
+    if isinstance(dtype, ArrayType):
+        return functools.partial(_from_json, dtype=dtype)
+    return bytes.decode if dtype.name == "String" else None
 
 
 def _null_mask(arr: pa.Array) -> np.ndarray:

@@ -238,3 +238,42 @@ def test_a_value_of_the_wrong_length_is_refused(decoder: str) -> None:
     for bad in (good[:-1], good + b"x"):
         with pytest.raises(OnlineStoreError, match="schema version"):
             codec.decode([bad, good], ["i64"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(row_st, max_size=7),
+    missing=st.lists(st.booleans(), max_size=7),
+    events=st.lists(st.integers(0, 20), min_size=7, max_size=7),
+    bound=st.none() | st.integers(0, 21),
+    wanted=st.lists(st.sampled_from([f.name for f in FIELDS]), min_size=1, unique=True),
+)
+def test_lists_agree_with_the_arrays(
+    rows: list[dict], missing: list[bool], events: list[int], bound: int | None, wanted: list[str]
+) -> None:
+    """``decode_lists`` holds what ``decode`` does, as Python values (timestamps as int
+    microseconds), whichever decoder ``decode`` picks."""
+    codec = ViewCodec(VIEW)
+    packed = _encode(codec, rows, events[: len(rows)])
+    stored = [None if i < len(missing) and missing[i] else v for i, v in enumerate(packed)]
+    arrays = codec.decode(stored, wanted, bound)
+    lists = codec.decode_lists(stored, wanted, bound)
+    assert lists.found == arrays.found.tolist()
+    assert lists.fresh == (None if arrays.fresh is None else arrays.fresh.tolist())
+    assert lists.event_us == [
+        int(e) if f else 0 for e, f in zip(arrays.event_us, lists.found, strict=True)
+    ]
+    assert list(lists.columns) == wanted
+    for name in wanted:
+        column = arrays.columns[name]
+        if column.type == _codec.TS_TYPE:
+            column = column.cast(pa.int64())
+        assert lists.columns[name] == column.to_pylist(), name
+
+
+def test_lists_refuse_a_value_of_the_wrong_length() -> None:
+    codec = ViewCodec(VIEW)
+    good = _encode(codec, [dict.fromkeys(VALUES) | {"s": "abc"}], [1])[0]
+    for bad in (good[:-1], good + b"x", good[:5]):
+        with pytest.raises(OnlineStoreError, match="schema version"):
+            codec.decode_lists([good, bad], ["i64"])
