@@ -26,7 +26,7 @@ from featurestore.online._keys import SMALL, entity_keys, python_keys
 from featurestore.online._pack import codec_for
 from featurestore.online.base import ReadRequest
 from featurestore.online.response import FeatureColumn, FeatureStatus, OnlineResponse
-from featurestore.types import ValueType
+from featurestore.types import ArrayType, ValueType
 
 if TYPE_CHECKING:
     from featurestore.store import FeatureStore
@@ -35,7 +35,7 @@ _PRESENT, _NULL, _NOT_FOUND, _EXPIRED = (int(s) for s in FeatureStatus)
 
 
 @dataclass
-class _ViewRead:
+class ViewRead:
     """What one feature view contributes: its requested features and those on-demand views
     need."""
 
@@ -54,14 +54,29 @@ class _Plan:
     and each output column as (view read or on-demand selection, feature, output name)."""
 
     selections: list[FeatureSelection]
-    reads: list[_ViewRead]
+    reads: list[ViewRead]
     key_schema: dict[str, ValueType]
     request_schema: dict[str, ValueType]
     outputs: list[tuple[int, str, str]]  # (index in reads, feature, output name)
     on_demand: list[tuple[int, FeatureSelection]]  # (position in outputs, selection)
+    full_names: bool  # output names are "view__feature"
+    scalar: bool  # no on-demand views, no Array features: every output is a stored scalar
 
 
 _PLANS: dict[tuple[Any, ...], tuple[Definitions, _Plan]] = {}
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """What the store holds for a request, not yet decoded: the plan, the typed entity keys
+    and request fields, and each view read's stored values (None where absent)."""
+
+    plan: _Plan
+    keys: dict[str, pa.Array]
+    request: dict[str, pa.Array]
+    num_rows: int
+    stored: list[list[bytes | None]]
+    now_us: int  # when the values were read, for the ttl
 
 
 def get_online_features(
@@ -72,6 +87,16 @@ def get_online_features(
     full_feature_names: bool = False,
 ) -> OnlineResponse:
     """Latest values for ``entity_rows`` (list of dicts, dict of columns, or a table)."""
+    return respond(read_stored(store, features, entity_rows, full_feature_names))
+
+
+def read_stored(
+    store: FeatureStore,
+    features: Iterable[str] | FeatureService | str,
+    entity_rows: EntityRows,
+    full_feature_names: bool,
+) -> StoredRows:
+    """Check the request and read what the store holds for it, in one round trip."""
     plan = _plan(store.definitions(), features, full_feature_names)
     columns, num_rows = to_columns(entity_rows)
     keys: dict[str, pa.Array] = {}
@@ -88,9 +113,18 @@ def get_online_features(
         if ids is None:
             ids = encoded[r.key_names] = _encode_keys(keys, plain, r.key_schema, num_rows)
         requests.append(ReadRequest(r.view, ids))
-    raw = store.online_store.read(requests)
-    now_us = time.time_ns() // 1000
-    decoded = [_view_columns(r, stored, now_us) for r, stored in zip(plan.reads, raw, strict=True)]
+    stored = store.online_store.read(requests)
+    return StoredRows(plan, keys, request, num_rows, stored, time.time_ns() // 1000)
+
+
+def respond(rows: StoredRows) -> OnlineResponse:
+    """Decode what ``read_stored`` read into the response: values, statuses, event times,
+    and the on-demand features computed from them."""
+    plan, num_rows = rows.plan, rows.num_rows
+    decoded = [
+        _view_columns(r, stored, rows.now_us)
+        for r, stored in zip(plan.reads, rows.stored, strict=True)
+    ]
     out = [FeatureColumn(name, *decoded[i][f]) for i, f, name in plan.outputs]
     if plan.on_demand:
         values = {
@@ -100,12 +134,12 @@ def get_online_features(
         }
         for at, sel in reversed(plan.on_demand):
             assert isinstance(sel.view, OnDemandFeatureView)
-            cols = _on_demand(sel.view, sel.features, values, request, num_rows)
-            if full_feature_names:
+            cols = _on_demand(sel.view, sel.features, values, rows.request, num_rows)
+            if plan.full_names:
                 cols = [FeatureColumn(f"{sel.view.name}__{c.name}", *_parts(c)) for c in cols]
             out[at:at] = cols
-    if keys:
-        entities = pa.Table.from_arrays(list(keys.values()), names=list(keys))
+    if rows.keys:
+        entities = pa.Table.from_arrays(list(rows.keys.values()), names=list(rows.keys))
     else:
         entities = _empty(num_rows)
     return OnlineResponse(entities=entities, features=tuple(out))
@@ -140,16 +174,16 @@ def _plan(
         return hit[1]
     selections = defs.select(wanted)
     _check_unique(selections, full_names)
-    reads: dict[str, _ViewRead] = {}
+    reads: dict[str, ViewRead] = {}
     request_schema: dict[str, ValueType] = {}
     for sel in selections:
         if isinstance(sel.view, FeatureView):
-            reads.setdefault(sel.view.name, _ViewRead(sel.view)).features.update(
+            reads.setdefault(sel.view.name, ViewRead(sel.view)).features.update(
                 dict.fromkeys(sel.features)
             )
         else:
             for src in sel.view.source_views:
-                reads.setdefault(src.name, _ViewRead(src)).features.update(
+                reads.setdefault(src.name, ViewRead(src)).features.update(
                     dict.fromkeys(src.feature_names)
                 )
             for req in sel.view.request_sources:
@@ -172,7 +206,19 @@ def _plan(
         for f in sel.features:
             name = f"{sel.view.name}__{f}" if full_names else f
             outputs.append((index[sel.view.name], f, name))
-    plan = _Plan(selections, list(reads.values()), key_schema, request_schema, outputs, on_demand)
+    scalar = not on_demand and not any(
+        isinstance(r.view.field(f).dtype, ArrayType) for r in reads.values() for f in r.wanted
+    )
+    plan = _Plan(
+        selections,
+        list(reads.values()),
+        key_schema,
+        request_schema,
+        outputs,
+        on_demand,
+        full_names,
+        scalar,
+    )
     if len(_PLANS) > 1024:
         _PLANS.clear()
     _PLANS[key] = (defs, plan)
@@ -191,7 +237,7 @@ def _required(
 _Cols = dict[str, tuple[pa.Array, pa.Array, pa.Array]]  # feature: values, statuses, times
 
 
-def _view_columns(read: _ViewRead, stored: list[bytes | None], now_us: int) -> _Cols:
+def _view_columns(read: ViewRead, stored: list[bytes | None], now_us: int) -> _Cols:
     """Every wanted feature of one view: values (null unless PRESENT), statuses, event
     times."""
     assert read.codec is not None
