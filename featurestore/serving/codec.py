@@ -30,7 +30,7 @@ _KINDS: dict[str, tuple[pa.DataType, Any]] = {
     "bytes_values": (pa.binary(), None),
     "timestamp_values": (TIMESTAMP, np.int64),
 }
-_BY_TYPE_NAME = {
+KIND_OF_TYPE = {  # featurestore type name → ValueColumn kind
     "Bool": "bool_values",
     "Int32": "int32_values",
     "Int64": "int64_values",
@@ -42,7 +42,7 @@ _BY_TYPE_NAME = {
 }
 # A null row's placeholder value on the wire (its ``nulls`` flag says it is null), of the
 # Python type the field holds (a repeated double field takes the int 0 slowly).
-_DEFAULTS: dict[str, Any] = {
+PLACEHOLDERS: dict[str, Any] = {
     "bool_values": False,
     "int32_values": 0,
     "int64_values": 0,
@@ -75,7 +75,7 @@ def _kind_of(arrow_type: pa.DataType, name: str) -> str:
         raise RequestError(msg) from None
     if isinstance(value_type, ArrayType):
         return "list_values"  # not cached: whether a list is sent depends on its items
-    kind = _kind_by_id[arrow_type.id] = _BY_TYPE_NAME[value_type.name]
+    kind = _kind_by_id[arrow_type.id] = KIND_OF_TYPE[value_type.name]
     return kind
 
 
@@ -105,7 +105,7 @@ def encode_column(array: pa.Array | pa.ChunkedArray, out: pb.ValueColumn, name: 
         data = _numbers(array, _KINDS[kind][1])
         if mask is not None:
             out.nulls.extend(mask.tolist())
-            data = np.where(mask, _DEFAULTS[kind], data)
+            data = np.where(mask, PLACEHOLDERS[kind], data)
         repeated.extend(data.tolist())
         return
     if kind != "timestamp_values":
@@ -116,7 +116,7 @@ def encode_column(array: pa.Array | pa.ChunkedArray, out: pb.ValueColumn, name: 
         values = _numbers(array, np.int64).tolist()
     if array.null_count:
         out.nulls.extend([v is None for v in values])
-        default = _DEFAULTS[kind]
+        default = PLACEHOLDERS[kind]
         values = [default if v is None else v for v in values]
     repeated.extend(values)
 

@@ -27,6 +27,7 @@ from featurestore.errors import (
     SourceDataError,
 )
 from featurestore.lifecycle.deploy import deployed_features
+from featurestore.online.reader import read_stored
 from featurestore.registry._convert import (
     entity_to_proto,
     field_to_proto,
@@ -34,7 +35,7 @@ from featurestore.registry._convert import (
     service_to_proto,
     view_to_proto,
 )
-from featurestore.serving import codec
+from featurestore.serving import codec, lookup
 from featurestore.serving.metrics import ServerMetrics
 
 if TYPE_CHECKING:
@@ -141,10 +142,8 @@ class FeatureServingServicer(pb_grpc.FeatureServingServicer):
         entities = codec.decode_rows(request.entities)
         version = self._version()
         with self.metrics.time_store("read"):
-            response = self.store.get_online_features(
-                features, entities, full_feature_names=request.full_feature_names
-            )
-        return codec.response_to_proto(response, version)
+            stored = read_stored(self.store, features, entities, request.full_feature_names)
+        return lookup.to_proto(stored, version)
 
     def _push(self, request: pb.PushRequest) -> pb.PushResponse:
         if not request.push_source:

@@ -1,29 +1,33 @@
-"""A real repo and registry served with online reads answered from a dict.
+"""A real repo and registry served with online values read from a dict.
 
-The online store (H3) is replaced here only: these tests pin the server's own behaviour
-(codec, errors, auth, health, reload) over real gRPC. The real store path is covered in
-tests/integration/serving.
+Only the online store is replaced here (by ``DictOnlineStore``, whose values go through the
+real codec and reader): these tests pin the server's own behaviour (codec, errors, auth,
+health, reload) over real gRPC. Redis and SQLite are covered in tests/integration/serving.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from featurestore import Entity, FeatureService, FeatureView, Field, ParquetSource, PushSource
 from featurestore.definitions.collection import Definitions
-from featurestore.errors import OnlineStoreUnavailableError, RequestError
-from featurestore.online.response import FeatureColumn, FeatureStatus, OnlineResponse
+from featurestore.errors import OnlineStoreUnavailableError
+from featurestore.online._pack import codec_for
+from featurestore.online.base import OnlineStore, ReadRequest, WriteBatch
 from featurestore.serving.server import FeatureServer, ServeOptions
 from featurestore.store import FeatureStore
 from featurestore.types import Float64, Int64, String
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
+STORED_AT_US = np.array([time.time_ns() // 1000])  # event time of every stored row
 
 
 def build_definitions(project: str, extra_feature: bool = False) -> Definitions:
@@ -50,58 +54,62 @@ def build_definitions(project: str, extra_feature: bool = False) -> Definitions:
 
 
 class DictStore(FeatureStore):
-    """A FeatureStore whose online values come from ``self.rows`` (driver_id → values)."""
+    """A FeatureStore whose online store holds ``self.rows`` (driver_id → feature values,
+    stored when the tests started) and is unreachable while ``self.down``; pushes are
+    recorded in ``self.pushed``."""
 
     rows: dict[int, dict[str, Any]]
     down: bool = False
     pushed: list[tuple[str, pa.Table, str]]
 
-    def get_online_features(
-        self,
-        features: Any,
-        entity_rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]],
-        *,
-        full_feature_names: bool = False,
-    ) -> OnlineResponse:
-        selections = self.select(features)  # unknown refs raise like the real store
-        if self.down:
-            raise OnlineStoreUnavailableError("redis at 127.0.0.1:1 refused the connection")
-        if isinstance(entity_rows, pa.Table):
-            entity_rows = entity_rows.to_pydict()
-        assert isinstance(entity_rows, Mapping)
-        if "driver_id" not in entity_rows:
-            raise RequestError(f"entity rows lack join key 'driver_id'; got {list(entity_rows)}")
-        ids = list(entity_rows["driver_id"])
-        columns = []
-        for sel in selections:
-            for name in sel.features:
-                dtype = sel.view.field(name).dtype.to_arrow()
-                found = [self.rows.get(i) for i in ids]
-                values = [r.get(name) if r else None for r in found]
-                statuses = [
-                    FeatureStatus.NOT_FOUND
-                    if r is None
-                    else FeatureStatus.NULL
-                    if r.get(name) is None
-                    else FeatureStatus.PRESENT
-                    for r in found
-                ]
-                stamps = [NOW if r else None for r in found]
-                out = f"{sel.view.name}__{name}" if full_feature_names else name
-                columns.append(
-                    FeatureColumn(
-                        out,
-                        pa.array(values, dtype),
-                        pa.array(statuses, pa.uint8()),
-                        pa.array(stamps, pa.timestamp("us", tz="UTC")),
-                    )
-                )
-        return OnlineResponse(pa.table(dict(entity_rows)), tuple(columns))
+    @cached_property
+    def online_store(self) -> OnlineStore:
+        return DictOnlineStore(self)
 
     def push(self, push_source: str, df: Any, to: str = "online") -> int:
         self.definitions().views_of_push_source(push_source)
         self.pushed.append((push_source, df, to))
         return int(df.num_rows)
+
+
+class DictOnlineStore:
+    """Reads of a ``DictStore``'s rows, packed by the real codec (as a store holds them)."""
+
+    def __init__(self, store: DictStore) -> None:
+        self.store = store
+
+    def read(self, requests: Sequence[ReadRequest]) -> list[list[bytes | None]]:
+        if self.store.down:
+            raise OnlineStoreUnavailableError("redis at 127.0.0.1:1 refused the connection")
+        out = []
+        for request in requests:
+            keys = request.keys if isinstance(request.keys, list) else request.keys.to_pylist()
+            values: list[bytes | None] = []
+            for key in keys:
+                row = self.store.rows.get(int(key))
+                if row is None:
+                    values.append(None)
+                    continue
+                columns = {
+                    f.name: pa.array([row.get(f.name)], f.dtype.to_arrow())
+                    for f in request.view.schema
+                }
+                packed = codec_for(request.view).encode(columns, STORED_AT_US, STORED_AT_US)
+                values.append(packed[0].as_py())
+            out.append(values)
+        return out
+
+    def write(self, batch: WriteBatch) -> int:
+        raise NotImplementedError("DictStore.push records pushes instead")
+
+    def delete_view(self, view: str) -> int:
+        return 0
+
+    def teardown(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @pytest.fixture

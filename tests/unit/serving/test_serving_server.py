@@ -223,15 +223,15 @@ def test_store_down_is_unavailable_then_recovers_with_health(serve: Serve, store
 
 def test_client_retries_unavailable_with_backoff(serve: Serve, store: Any) -> None:
     calls = {"n": 0}
-    original = type(store).get_online_features
+    original = store.online_store.read
 
-    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def flaky(requests: Any) -> Any:
         calls["n"] += 1
-        self.down = calls["n"] <= 2
-        return original(self, *args, **kwargs)
+        store.down = calls["n"] <= 2
+        return original(requests)
 
     server = serve(probe_interval=60)
-    store.get_online_features = flaky.__get__(store)  # type: ignore[method-assign]
+    store.online_store.read = flaky
     response = FeatureClient(server.address, retries=3).get_online_features(
         "ranker", {"driver_id": [1]}
     )
@@ -244,14 +244,14 @@ def test_client_retries_unavailable_with_backoff(serve: Serve, store: Any) -> No
 
 
 def test_deadline_is_honoured(serve: Serve, store: Any) -> None:
-    original = type(store).get_online_features
+    original = store.online_store.read
 
-    def slow(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def slow(requests: Any) -> Any:
         time.sleep(0.5)
-        return original(self, *args, **kwargs)
+        return original(requests)
 
     server = serve(probe_interval=60)
-    store.get_online_features = slow.__get__(store)  # type: ignore[method-assign]
+    store.online_store.read = slow
     client = FeatureClient(server.address)
     with pytest.raises(ServerError, match="DEADLINE_EXCEEDED"):
         client.get_online_features("ranker", {"driver_id": [1]}, timeout=0.1)
