@@ -17,7 +17,7 @@ from featurestore.online.reader import StoredRows, ViewRead, respond
 from featurestore.online.response import FeatureStatus
 from featurestore.serving import codec
 
-ROW_LIMIT = 1000  # beyond this, the numpy path decodes faster (benchmarks/README.md)
+ROW_LIMIT = 256  # beyond ~300 rows (10 features of 3 views) the numpy path is faster
 _PRESENT, _NULL, _NOT_FOUND, _EXPIRED = (int(s) for s in FeatureStatus)
 
 
