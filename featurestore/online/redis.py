@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import hiredis
 import numpy as np
 import pyarrow as pa
 import redis
@@ -246,7 +247,9 @@ class _ReadConnections:
 
     def _run(self, conn: redis.Connection, args: tuple[bytes | str, ...]) -> Any:
         try:
-            conn.send_packed_command(conn.pack_command(*args))
+            # hiredis packs directly: redis-py's packer first copies every argument
+            packed = hiredis.pack_command(args)  # type: ignore[arg-type]  # (stub: a 1-tuple)
+            conn.send_packed_command([packed])
             reply = conn.read_response()
         except BaseException:
             conn.disconnect()
