@@ -1,12 +1,12 @@
 """One feature server: gRPC ``FeatureServing`` with health and reflection, Arrow Flight for
 training frames, Prometheus metrics, registry hot reload, and a graceful stop on SIGTERM.
 
-Why a synchronous gRPC server with a thread pool (measured, see benchmarks/README.md): a
-bare sync grpcio server doing one Redis MGET per call was as fast as grpc.aio with async
-Redis, alone and under 8 clients; the real lookup handler under grpc.aio used less CPU per
-call in one process but was no faster in two ``--reuse-port`` processes (the way to more
-throughput on more cores); the store's read path is synchronous code. Threads overlap the
-Redis round trips.
+Why a synchronous gRPC server with a thread pool (measured, see benchmarks/README.md): with
+our handler, grpc.aio (the handler inline on the event loop) used a little less CPU per call
+in one process, but in two ``--reuse-port`` processes (the way to more throughput on more
+cores) it served ~0.7-0.8x the calls of the sync server, whose threads overlap the Redis
+round trips; a migration thread pool under grpc.aio was slower still. The store's read path
+is synchronous code.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class ServeOptions:
     port: int = DEFAULT_PORT
     flight_port: int | None = None
     metrics_port: int | None = None
-    workers: int = 2  # threads answering gRPC calls (more only contend for the GIL)
+    workers: int = 2  # threads answering gRPC calls (`serve --reuse-port` uses 3)
     reuse_port: bool = False  # share the gRPC port with other servers that also set it
     tokens: Tokens = field(default_factory=Tokens)
     tls: TlsFiles | None = None

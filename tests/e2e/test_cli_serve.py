@@ -157,3 +157,24 @@ def test_token_file_errors_name_the_file(repo: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert f"token file {bad} line 1" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("flags", "threads"),
+    [([], 2), (["--reuse-port"], 3), (["--reuse-port", "--workers", "5"], 5)],
+)
+def test_worker_threads_default_to_the_measured_best(
+    repo: Path, flags: list[str], threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2 threads alone, 3 per process when processes share the port (benchmarks/README)."""
+    seen: list[int] = []
+    monkeypatch.setattr(
+        "featurestore.serving.server.serve_forever",
+        lambda server, on_started: seen.append(server.options.workers),
+    )
+    result = CliRunner().invoke(main, ["-C", str(repo), "serve", "--port", "0", *flags])
+    assert result.exit_code == 0, result.output
+    assert seen == [threads]
+    refused = CliRunner().invoke(main, ["-C", str(repo), "serve", "--workers", "0"])
+    assert refused.exit_code == 2
+    assert "--workers" in refused.output
