@@ -1,8 +1,10 @@
 """Online reads: the latest values of some features for some entity rows.
 
-Every view involved is read in one round trip to the store; values are decoded a column at
-a time; values older than their view's ttl come back null with status EXPIRED. On-demand
-views are computed from the values read and the request fields in ``entity_rows``.
+Two steps: ``read_stored`` checks the request and reads every view involved in one round
+trip to the store; ``respond`` decodes the values into Arrow columns (the server's
+``serving/lookup.py`` decodes them into its message instead). Values older than their
+view's ttl come back null with status EXPIRED. On-demand views are computed from the values
+read and the request fields in ``entity_rows``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class ViewRead:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """What a request for some features needs: views to read, key columns, request fields,
     and each output column as (view read or on-demand selection, feature, output name)."""
 
@@ -63,7 +65,7 @@ class _Plan:
     scalar: bool  # no on-demand views, no Array features: every output is a stored scalar
 
 
-_PLANS: dict[tuple[Any, ...], tuple[Definitions, _Plan]] = {}
+_PLANS: dict[tuple[Any, ...], tuple[Definitions, Plan]] = {}
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class StoredRows:
     """What the store holds for a request, not yet decoded: the plan, the typed entity keys
     and request fields, and each view read's stored values (None where absent)."""
 
-    plan: _Plan
+    plan: Plan
     keys: dict[str, pa.Array]
     request: dict[str, pa.Array]
     num_rows: int
@@ -164,7 +166,7 @@ def _encode_keys(
 
 def _plan(
     defs: Definitions, features: Iterable[str] | FeatureService | str, full_names: bool
-) -> _Plan:
+) -> Plan:
     """The request plan, cached per registry version (definitions objects are cached per
     version, so identity is a safe key) and feature list."""
     wanted = features if isinstance(features, (str, FeatureService)) else tuple(features)
@@ -209,7 +211,7 @@ def _plan(
     scalar = not on_demand and not any(
         isinstance(r.view.field(f).dtype, ArrayType) for r in reads.values() for f in r.wanted
     )
-    plan = _Plan(
+    plan = Plan(
         selections,
         list(reads.values()),
         key_schema,
