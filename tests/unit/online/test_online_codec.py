@@ -196,21 +196,26 @@ def test_rows_older_than_the_bound_come_back_null(
     assert "i64" not in decoded.null_in_row
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(row_st, max_size=7),
-    missing=st.lists(st.booleans(), max_size=7),
-    events=st.lists(st.integers(0, 20), min_size=7, max_size=7),
-    bound=st.none() | st.integers(0, 21),
-    wanted=st.lists(st.sampled_from([f.name for f in FIELDS]), min_size=1, unique=True),
-)
-def test_both_decoders_agree(
-    rows: list[dict], missing: list[bool], events: list[int], bound: int | None, wanted: list[str]
-) -> None:
-    """Found, missing, event times, freshness, nulls and every column, for any subset."""
-    codec = ViewCodec(VIEW)
-    packed = _encode(codec, rows, events[: len(rows)])
+@st.composite
+def lookups(draw: st.DrawFn) -> tuple[list[bytes | None], int | None, list[str]]:
+    """Stored values of up to 7 rows (some missing) with event times 0-20, a ttl bound
+    among them (or none), and any subset of the features in any order."""
+    rows = draw(st.lists(row_st, max_size=7))
+    missing = draw(st.lists(st.booleans(), max_size=7))
+    events = draw(st.lists(st.integers(0, 20), min_size=len(rows), max_size=len(rows)))
+    packed = _encode(ViewCodec(VIEW), rows, events)
     stored = [None if i < len(missing) and missing[i] else v for i, v in enumerate(packed)]
+    bound = draw(st.none() | st.integers(0, 21))
+    wanted = draw(st.lists(st.sampled_from([f.name for f in FIELDS]), min_size=1, unique=True))
+    return stored, bound, wanted
+
+
+@settings(max_examples=150, deadline=None)
+@given(lookup=lookups())
+def test_both_decoders_agree(lookup: tuple[list[bytes | None], int | None, list[str]]) -> None:
+    """Found, missing, event times, freshness, nulls and every column, for any subset."""
+    stored, bound, wanted = lookup
+    codec = ViewCodec(VIEW)
     with mock.patch.object(_codec, "FEW", 10**9):
         few = codec.decode(stored, wanted, bound)
     with mock.patch.object(_codec, "FEW", -1):
@@ -241,21 +246,14 @@ def test_a_value_of_the_wrong_length_is_refused(decoder: str) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(row_st, max_size=7),
-    missing=st.lists(st.booleans(), max_size=7),
-    events=st.lists(st.integers(0, 20), min_size=7, max_size=7),
-    bound=st.none() | st.integers(0, 21),
-    wanted=st.lists(st.sampled_from([f.name for f in FIELDS]), min_size=1, unique=True),
-)
+@given(lookup=lookups())
 def test_lists_agree_with_the_arrays(
-    rows: list[dict], missing: list[bool], events: list[int], bound: int | None, wanted: list[str]
+    lookup: tuple[list[bytes | None], int | None, list[str]],
 ) -> None:
     """``decode_lists`` holds what ``decode`` does, as Python values (timestamps as int
     microseconds), whichever decoder ``decode`` picks."""
+    stored, bound, wanted = lookup
     codec = ViewCodec(VIEW)
-    packed = _encode(codec, rows, events[: len(rows)])
-    stored = [None if i < len(missing) and missing[i] else v for i, v in enumerate(packed)]
     arrays = codec.decode(stored, wanted, bound)
     lists = codec.decode_lists(stored, wanted, bound)
     assert lists.found == arrays.found.tolist()
