@@ -51,6 +51,7 @@ def _dict_columns(entity_rows: Mapping[Any, Any]) -> tuple[dict[str, Any], int]:
 
 _FAST: dict[str, type] = {"Int64": int, "Int32": int, "String": str, "Bytes": bytes}
 _INTS = {"Int64": np.int64, "Int32": np.int32}
+_INT_RANGES = {"Int64": (-(2**63), 2**63 - 1), "Int32": (-(2**31), 2**31 - 1)}
 # Arrow types accepted for each declared type (then cast, safely).
 _ALLOWED: dict[str, Callable[[pa.DataType], bool]] = {
     "Int32": pa.types.is_integer,
@@ -91,25 +92,34 @@ def as_table(frame: Any, what: str = "rows") -> pa.Table:
 def typed_column(name: str, values: Any, declared: ValueType, what: str) -> pa.Array:
     """``values`` as an Arrow array of ``declared``; ``RequestError`` naming the column when a
     value is missing or of the wrong type."""
-    return typed_values(name, values, declared, what)[0]
+    plain = plain_values(name, values, declared, what)
+    if plain is not None:
+        return plain_to_arrow(plain, declared)
+    return _typed_arrow(name, values, declared, what)
 
 
-def typed_values(
-    name: str, values: Any, declared: ValueType, what: str
-) -> tuple[pa.Array, list[Any] | None]:
-    """``typed_column``, plus ``values`` itself when it is a list of plain Python values of
-    exactly the declared kind (which then need no conversion back from Arrow)."""
+def plain_values(name: str, values: Any, declared: ValueType, what: str) -> list[Any] | None:
+    """``values`` itself when it is a list of plain Python values of exactly the declared
+    kind (ints within its range), which then need no Arrow at all; else None."""
     fast = _FAST.get(declared.name)
-    if fast is not None and isinstance(values, list) and all(type(v) is fast for v in values):
-        try:  # plain Python values of exactly the right kind: skip inference
-            if fast is int:  # through numpy: half the fixed cost of pa.array
-                data = pa.py_buffer(np.array(values, dtype=_INTS[declared.name]))
-                return pa.Array.from_buffers(declared.to_arrow(), len(values), [None, data]), values
-            return pa.array(values, declared.to_arrow()), values
-        except (pa.ArrowInvalid, OverflowError) as exc:
-            msg = f"{what} {name!r}: values do not fit {declared}: {exc}"
-            raise RequestError(msg) from None
-    return _typed_arrow(name, values, declared, what), None
+    if fast is None or not isinstance(values, list) or not all(type(v) is fast for v in values):
+        return None
+    bounds = _INT_RANGES.get(declared.name)
+    if bounds is not None:
+        low, high = bounds
+        for v in values:
+            if not low <= v <= high:
+                msg = f"{what} {name!r}: values do not fit {declared}: {v} is out of range"
+                raise RequestError(msg)
+    return values
+
+
+def plain_to_arrow(values: list[Any], declared: ValueType) -> pa.Array:
+    """The Arrow array of ``plain_values``' result."""
+    if declared.name in _INTS:  # through numpy: half the fixed cost of pa.array
+        data = pa.py_buffer(np.array(values, dtype=_INTS[declared.name]))
+        return pa.Array.from_buffers(declared.to_arrow(), len(values), [None, data])
+    return pa.array(values, declared.to_arrow())
 
 
 def _typed_arrow(name: str, values: Any, declared: ValueType, what: str) -> pa.Array:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -23,7 +23,13 @@ from featurestore.definitions import FeatureService, FeatureView, OnDemandFeatur
 from featurestore.definitions.collection import Definitions, FeatureSelection
 from featurestore.errors import RequestError
 from featurestore.online._codec import TS_TYPE, ViewCodec
-from featurestore.online._entity_rows import EntityRows, to_columns, typed_values
+from featurestore.online._entity_rows import (
+    EntityRows,
+    plain_to_arrow,
+    plain_values,
+    to_columns,
+    typed_column,
+)
 from featurestore.online._keys import SMALL, entity_keys, python_keys
 from featurestore.online._pack import codec_for
 from featurestore.online.base import ReadRequest
@@ -66,6 +72,8 @@ class Plan:
 
 
 _PLANS: dict[tuple[Any, ...], tuple[Definitions, Plan]] = {}
+# A request's key column: plain Python values of its type (a few rows), or an Arrow array.
+KeyColumn: TypeAlias = "pa.Array | list[Any]"
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ class StoredRows:
     and request fields, and each view read's stored values (None where absent)."""
 
     plan: Plan
-    keys: dict[str, pa.Array]
+    keys: dict[str, KeyColumn]  # in the plan's key schema order
     request: dict[str, pa.Array]
     num_rows: int
     stored: list[list[bytes | None]]
@@ -101,19 +109,22 @@ def read_stored(
     """Check the request and read what the store holds for it, in one round trip."""
     plan = _plan(store.definitions(), features, full_feature_names)
     columns, num_rows = to_columns(entity_rows)
-    keys: dict[str, pa.Array] = {}
-    plain: dict[str, list[Any] | None] = {}
+    keys: dict[str, KeyColumn] = {}
     for k, t in plan.key_schema.items():
-        keys[k], plain[k] = _required(columns, k, t, "entity key")
+        column = _required(columns, k, t, "entity key")
+        if isinstance(column, list) and num_rows > SMALL:  # many rows: keys built in Arrow
+            column = plain_to_arrow(column, t)
+        keys[k] = column
     request = {
-        k: _required(columns, k, t, "request field")[0] for k, t in plan.request_schema.items()
+        k: _arrow(_required(columns, k, t, "request field"), t)
+        for k, t in plan.request_schema.items()
     }
     encoded: dict[tuple[str, ...], Any] = {}  # entity keys per join-key set, built once
     requests = []
     for r in plan.reads:
         ids = encoded.get(r.key_names)
         if ids is None:
-            ids = encoded[r.key_names] = _encode_keys(keys, plain, r.key_schema, num_rows)
+            ids = encoded[r.key_names] = _encode_keys(keys, r.key_schema, num_rows)
         requests.append(ReadRequest(r.view, ids))
     stored = store.online_store.read(requests)
     return StoredRows(plan, keys, request, num_rows, stored, time.time_ns() // 1000)
@@ -141,7 +152,8 @@ def respond(rows: StoredRows) -> OnlineResponse:
                 cols = [FeatureColumn(f"{sel.view.name}__{c.name}", *_parts(c)) for c in cols]
             out[at:at] = cols
     if rows.keys:
-        entities = pa.Table.from_arrays(list(rows.keys.values()), names=list(rows.keys))
+        arrays = [_arrow(column, plan.key_schema[k]) for k, column in rows.keys.items()]
+        entities = pa.Table.from_arrays(arrays, names=list(rows.keys))
     else:
         entities = _empty(num_rows)
     return OnlineResponse(entities=entities, features=tuple(out))
@@ -152,16 +164,13 @@ def _parts(col: FeatureColumn) -> tuple[pa.Array, pa.Array, pa.Array]:
 
 
 def _encode_keys(
-    keys: Mapping[str, pa.Array],
-    plain: Mapping[str, list[Any] | None],
-    schema: Mapping[str, ValueType],
-    num_rows: int,
+    keys: Mapping[str, KeyColumn], schema: Mapping[str, ValueType], num_rows: int
 ) -> list[bytes] | pa.Array:
     """A view's entity keys (``schema``: its join keys): from the request's own Python
     values when it has them (a few rows), else a column at a time in Arrow."""
-    if schema and num_rows <= SMALL and all(plain[k] is not None for k in schema):
-        return python_keys({k: plain[k] for k in schema}, schema)  # type: ignore[misc]
-    return entity_keys(keys, schema, num_rows)
+    if schema and all(isinstance(keys[k], list) for k in schema):
+        return python_keys({k: keys[k] for k in schema}, schema)
+    return entity_keys({k: _arrow(keys[k], t) for k, t in schema.items()}, schema, num_rows)
 
 
 def _plan(
@@ -227,13 +236,18 @@ def _plan(
     return plan
 
 
-def _required(
-    columns: Mapping[str, Any], name: str, dtype: ValueType, what: str
-) -> tuple[pa.Array, list[Any] | None]:
+def _required(columns: Mapping[str, Any], name: str, dtype: ValueType, what: str) -> KeyColumn:
+    """The column ``name``: its own Python values when they are plain values of ``dtype``
+    (``plain_values``), else an Arrow array of ``dtype``."""
     if name not in columns:
         msg = f"entity_rows lack the {what} {name!r} ({dtype}); they have {sorted(columns)}"
         raise RequestError(msg)
-    return typed_values(name, columns[name], dtype, what)
+    plain = plain_values(name, columns[name], dtype, what)
+    return plain if plain is not None else typed_column(name, columns[name], dtype, what)
+
+
+def _arrow(column: KeyColumn, dtype: ValueType) -> pa.Array:
+    return plain_to_arrow(column, dtype) if isinstance(column, list) else column
 
 
 _Cols = dict[str, tuple[pa.Array, pa.Array, pa.Array]]  # feature: values, statuses, times

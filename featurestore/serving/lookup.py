@@ -27,7 +27,12 @@ def to_proto(rows: StoredRows, registry_version: str) -> pb.GetOnlineFeaturesRes
     if not plan.scalar or not 0 < rows.num_rows <= ROW_LIMIT:
         return codec.response_to_proto(respond(rows), registry_version)
     msg = pb.GetOnlineFeaturesResponse(registry_version=registry_version)
-    codec.encode_table(rows.keys.items(), msg.entities)
+    for name, column in rows.keys.items():  # the entity keys, as the general path gives them
+        if isinstance(column, list):  # plain values of the key's type
+            kind = codec.KIND_OF_TYPE[plan.key_schema[name].name]
+            getattr(msg.entities.add(name=name).column, kind).values.extend(column)
+        else:
+            codec.encode_table([(name, column)], msg.entities)
     views = [
         _ViewAnswer(read, stored, rows.now_us)
         for read, stored in zip(plan.reads, rows.stored, strict=True)

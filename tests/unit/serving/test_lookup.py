@@ -148,14 +148,21 @@ def _both(rows: StoredRows) -> tuple[bytes, bytes]:
     shops=st.data(),
     features=st.lists(st.sampled_from(SCALAR), min_size=1, max_size=10, unique=True),
     full_names=st.booleans(),
+    arrow_keys=st.booleans(),
 )
 def test_the_answer_from_lists_equals_the_encoded_response(
-    store: FeatureStore, ids: list[int], shops: Any, features: list[str], full_names: bool
+    store: FeatureStore,
+    ids: list[int],
+    shops: Any,
+    features: list[str],
+    full_names: bool,
+    arrow_keys: bool,
 ) -> None:
-    entity_rows = {
-        "item_id": ids,
-        "shop": shops.draw(st.lists(st.sampled_from(SHOPS), min_size=len(ids), max_size=len(ids))),
-    }
+    """Entity keys given as plain Python values (echoed as they are) or as Arrow arrays."""
+    shop = shops.draw(st.lists(st.sampled_from(SHOPS), min_size=len(ids), max_size=len(ids)))
+    entity_rows: dict[str, Any] = {"item_id": ids, "shop": shop}
+    if arrow_keys:
+        entity_rows = {"item_id": pa.array(ids, pa.int32()), "shop": pa.array(shop)}
     answer, general = _both(read_stored(store, features, entity_rows, full_names))
     assert answer == general
 
