@@ -220,10 +220,7 @@ def decode_rows(
 def _decode_named(
     columns: Sequence[pb.NamedColumn], what: str, *, plain: bool
 ) -> dict[str, list[Any] | pa.Array]:
-    names = [c.name for c in columns]
-    if any(not n for n in names) or len(set(names)) != len(names):
-        msg = f"{what} column names must be non-empty and unique, got {names}"
-        raise RequestError(msg)
+    _check_names([c.name for c in columns], what)
     out: dict[str, list[Any] | pa.Array] = {}
     for named in columns:
         col = named.column
@@ -232,11 +229,20 @@ def _decode_named(
             out[named.name] = list(getattr(col, kind).values)
         else:
             out[named.name] = decode_column(col, named.name)
-    lengths = {n: len(v) for n, v in out.items()}
+    _check_lengths({n: len(v) for n, v in out.items()}, what)
+    return out
+
+
+def _check_names(names: list[str], what: str) -> None:
+    if any(not n for n in names) or len(set(names)) != len(names):
+        msg = f"{what} column names must be non-empty and unique, got {names}"
+        raise RequestError(msg)
+
+
+def _check_lengths(lengths: dict[str, int], what: str) -> None:
     if len(set(lengths.values())) > 1:
         msg = f"{what} columns must all have the same length, got {lengths}"
         raise RequestError(msg)
-    return out
 
 
 def response_to_proto(
@@ -285,14 +291,9 @@ def response_from_proto(msg: pb.GetOnlineFeaturesResponse) -> OnlineResponse:
     """
     flat = _Flat()
     names = [c.name for c in msg.entities]
-    if any(not n for n in names) or len(set(names)) != len(names):
-        error = f"entity column names must be non-empty and unique, got {names}"
-        raise RequestError(error)
+    _check_names(names, "entity")
     entity_spans = [flat.add(named.column, named.name) for named in msg.entities]
-    lengths = {n: _length(s) for n, s in zip(names, entity_spans, strict=True)}
-    if len(set(lengths.values())) > 1:
-        error = f"entity columns must all have the same length, got {lengths}"
-        raise RequestError(error)
+    _check_lengths({n: _length(s) for n, s in zip(names, entity_spans, strict=True)}, "entity")
     spans: list[tuple[str, _Span, _Span, bytes]] = []
     last: pb.ValueColumn | None = None  # a view's features share one event-time column
     stamps: _Span = ("", 0, 0)
