@@ -92,10 +92,19 @@ def as_table(frame: Any, what: str = "rows") -> pa.Table:
 def typed_column(name: str, values: Any, declared: ValueType, what: str) -> pa.Array:
     """``values`` as an Arrow array of ``declared``; ``RequestError`` naming the column when a
     value is missing or of the wrong type."""
+    return as_arrow(checked_column(name, values, declared, what), declared)
+
+
+def checked_column(name: str, values: Any, declared: ValueType, what: str) -> list[Any] | pa.Array:
+    """``values`` checked against ``declared``: the list itself when it holds plain values
+    of exactly that kind (``plain_values``), else an Arrow array of ``declared``."""
     plain = plain_values(name, values, declared, what)
-    if plain is not None:
-        return plain_to_arrow(plain, declared)
-    return _typed_arrow(name, values, declared, what)
+    return plain if plain is not None else _typed_arrow(name, values, declared, what)
+
+
+def as_arrow(column: list[Any] | pa.Array, declared: ValueType) -> pa.Array:
+    """A ``checked_column`` as an Arrow array."""
+    return plain_to_arrow(column, declared) if isinstance(column, list) else column
 
 
 def plain_values(name: str, values: Any, declared: ValueType, what: str) -> list[Any] | None:

@@ -25,10 +25,9 @@ from featurestore.errors import RequestError
 from featurestore.online._codec import TS_TYPE, ViewCodec
 from featurestore.online._entity_rows import (
     EntityRows,
-    plain_to_arrow,
-    plain_values,
+    as_arrow,
+    checked_column,
     to_columns,
-    typed_column,
 )
 from featurestore.online._keys import SMALL, entity_keys, python_keys
 from featurestore.online._pack import codec_for
@@ -112,11 +111,9 @@ def read_stored(
     keys: dict[str, KeyColumn] = {}
     for k, t in plan.key_schema.items():
         column = _required(columns, k, t, "entity key")
-        if isinstance(column, list) and num_rows > SMALL:  # many rows: keys built in Arrow
-            column = plain_to_arrow(column, t)
-        keys[k] = column
+        keys[k] = as_arrow(column, t) if num_rows > SMALL else column  # many rows: Arrow
     request = {
-        k: _arrow(_required(columns, k, t, "request field"), t)
+        k: as_arrow(_required(columns, k, t, "request field"), t)
         for k, t in plan.request_schema.items()
     }
     encoded: dict[tuple[str, ...], Any] = {}  # entity keys per join-key set, built once
@@ -152,7 +149,7 @@ def respond(rows: StoredRows) -> OnlineResponse:
                 cols = [FeatureColumn(f"{sel.view.name}__{c.name}", *_parts(c)) for c in cols]
             out[at:at] = cols
     if rows.keys:
-        arrays = [_arrow(column, plan.key_schema[k]) for k, column in rows.keys.items()]
+        arrays = [as_arrow(column, plan.key_schema[k]) for k, column in rows.keys.items()]
         entities = pa.Table.from_arrays(arrays, names=list(rows.keys))
     else:
         entities = _empty(num_rows)
@@ -170,7 +167,7 @@ def _encode_keys(
     values when it has them (a few rows), else a column at a time in Arrow."""
     if schema and all(isinstance(keys[k], list) for k in schema):
         return python_keys({k: keys[k] for k in schema}, schema)
-    return entity_keys({k: _arrow(keys[k], t) for k, t in schema.items()}, schema, num_rows)
+    return entity_keys({k: as_arrow(keys[k], t) for k, t in schema.items()}, schema, num_rows)
 
 
 def _plan(
@@ -237,17 +234,12 @@ def _plan(
 
 
 def _required(columns: Mapping[str, Any], name: str, dtype: ValueType, what: str) -> KeyColumn:
-    """The column ``name``: its own Python values when they are plain values of ``dtype``
-    (``plain_values``), else an Arrow array of ``dtype``."""
+    """The column ``name``: its own Python values when they are plain values of ``dtype``,
+    else an Arrow array of ``dtype`` (``checked_column``)."""
     if name not in columns:
         msg = f"entity_rows lack the {what} {name!r} ({dtype}); they have {sorted(columns)}"
         raise RequestError(msg)
-    plain = plain_values(name, columns[name], dtype, what)
-    return plain if plain is not None else typed_column(name, columns[name], dtype, what)
-
-
-def _arrow(column: KeyColumn, dtype: ValueType) -> pa.Array:
-    return plain_to_arrow(column, dtype) if isinstance(column, list) else column
+    return checked_column(name, columns[name], dtype, what)
 
 
 _Cols = dict[str, tuple[pa.Array, pa.Array, pa.Array]]  # feature: values, statuses, times
