@@ -97,17 +97,17 @@ def typed_column(name: str, values: Any, declared: ValueType, what: str) -> pa.A
 
 def checked_column(name: str, values: Any, declared: ValueType, what: str) -> list[Any] | pa.Array:
     """``values`` checked against ``declared``: the list itself when it holds plain values
-    of exactly that kind (``plain_values``), else an Arrow array of ``declared``."""
-    plain = plain_values(name, values, declared, what)
+    of exactly that kind (``_plain_values``), else an Arrow array of ``declared``."""
+    plain = _plain_values(name, values, declared, what)
     return plain if plain is not None else _typed_arrow(name, values, declared, what)
 
 
 def as_arrow(column: list[Any] | pa.Array, declared: ValueType) -> pa.Array:
     """A ``checked_column`` as an Arrow array."""
-    return plain_to_arrow(column, declared) if isinstance(column, list) else column
+    return _plain_to_arrow(column, declared) if isinstance(column, list) else column
 
 
-def plain_values(name: str, values: Any, declared: ValueType, what: str) -> list[Any] | None:
+def _plain_values(name: str, values: Any, declared: ValueType, what: str) -> list[Any] | None:
     """``values`` itself when it is a list of plain Python values of exactly the declared
     kind (ints within its range), which then need no Arrow at all; else None."""
     fast = _FAST.get(declared.name)
@@ -123,8 +123,8 @@ def plain_values(name: str, values: Any, declared: ValueType, what: str) -> list
     return values
 
 
-def plain_to_arrow(values: list[Any], declared: ValueType) -> pa.Array:
-    """The Arrow array of ``plain_values``' result."""
+def _plain_to_arrow(values: list[Any], declared: ValueType) -> pa.Array:
+    """The Arrow array of ``_plain_values``' result."""
     if declared.name in _INTS:  # through numpy: half the fixed cost of pa.array
         data = pa.py_buffer(np.array(values, dtype=_INTS[declared.name]))
         return pa.Array.from_buffers(declared.to_arrow(), len(values), [None, data])
